@@ -1,0 +1,67 @@
+package io.wxmp.handlers.admin;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Authenticate;
+import io.wxmp.handlers.common.Deps;
+import io.wxmp.handlers.common.Input;
+import io.wxmp.handlers.common.Json;
+import io.wxmp.handlers.common.MerchantPrincipal;
+import io.wxmp.handlers.common.Respond;
+import io.wxmp.handlers.common.Sessions;
+
+/**
+ * {@code POST /admin/login} and {@code /admin/logout}. The server puts {@link Authenticate#merchants} in front of
+ * every {@code /admin/*} route but the login, once, so feature routers need not.
+ */
+public final class AdminAuthRoutes {
+  private final Vertx vertx;
+  private final MerchantAccountRepository accounts;
+  private final Sessions sessions;
+  private final LoginThrottle throttle;
+
+  private AdminAuthRoutes(Vertx vertx, MerchantAccountRepository accounts, Sessions sessions, LoginThrottle throttle) {
+    this.vertx = vertx;
+    this.accounts = accounts;
+    this.sessions = sessions;
+    this.throttle = throttle;
+  }
+
+  public static Router create(Deps deps) {
+    AdminAuthRoutes routes = new AdminAuthRoutes(deps.vertx(), new MerchantAccountRepository(deps.pg()),
+        deps.sessions(), new LoginThrottle(deps.redis(), 5, 900));
+    Router router = Router.router(deps.vertx());
+    router.post("/admin/login").handler(Respond.json(routes::login));
+    router.post("/admin/logout").handler(Respond.noContent(routes::logout));
+    return router;
+  }
+
+  Future<JsonObject> login(RoutingContext ctx) {
+    Input in = Input.of(ctx);
+    String username = in.string("username", 1, 64, true);
+    String password = in.secret("password", 1, 256);
+    in.validate();
+    return throttle.check(username)
+        .compose(v -> accounts.byUsername(username))
+        .compose(account -> vertx.executeBlocking(
+                () -> Passwords.matches(password, account == null ? null : account.passwordHash()), false)
+            .compose(ok -> ok ? throttle.reset(username).map(account)
+                : throttle.recordFailure(username).compose(x -> Future.failedFuture(
+                    new ApiException(401, "unauthorized", "Wrong username or password.")))))
+        .compose(account -> sessions.issueMerchant(
+                new MerchantPrincipal(account.id(), account.merchantId(), account.role()))
+            .map(token -> new JsonObject()
+                .put("token", token)
+                .put("expiresIn", sessions.merchantTtlSeconds())
+                .put("merchant", new JsonObject().put("id", Json.id(account.merchantId())).put("name", account.merchantName()))
+                .put("role", account.role().wire())));
+  }
+
+  Future<Void> logout(RoutingContext ctx) {
+    return sessions.revokeMerchant(Authenticate.token(ctx));
+  }
+}

@@ -1,0 +1,83 @@
+package io.wxmp.handlers.common;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A failure that the client is meant to see: status, API.md error code and a message for a person.
+ * Services fail with it; {@link FailureHandler} renders it.
+ */
+public final class ApiException extends RuntimeException {
+  private final int status;
+  private final String code;
+  private final JsonObject fields;
+  private final Integer retryAfterSeconds;
+
+  public ApiException(int status, String code, String message) {
+    this(status, code, message, null, null);
+  }
+
+  private ApiException(int status, String code, String message, JsonObject fields, Integer retryAfterSeconds) {
+    super(message, null, false, false);
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  public static ApiException badRequest(String message) {
+    return new ApiException(400, "bad_request", message);
+  }
+
+  /** A validation failure naming each field that is wrong. */
+  public static ApiException invalid(JsonObject fields) {
+    return new ApiException(400, "bad_request", "Some fields are invalid.", fields, null);
+  }
+
+  public static ApiException unauthorized() {
+    return new ApiException(401, "unauthorized", "Missing, unknown, expired or revoked token.");
+  }
+
+  public static ApiException forbidden() {
+    return new ApiException(403, "forbidden", "Your role may not do this.");
+  }
+
+  public static ApiException notFound() {
+    return new ApiException(404, "not_found", "No such resource.");
+  }
+
+  public static ApiException conflict(String code, String message) {
+    return new ApiException(409, code, message);
+  }
+
+  public static ApiException rateLimited(int retryAfterSeconds) {
+    return new ApiException(429, "rate_limited", "Too many attempts; try again later.", null, retryAfterSeconds);
+  }
+
+  public static ApiException upstreamUnavailable(String what) {
+    return new ApiException(503, "upstream_unavailable", what + " did not answer in time.");
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public JsonObject fields() {
+    return fields;
+  }
+
+  public Integer retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  public JsonObject body() {
+    JsonObject error = new JsonObject().put("code", code).put("message", getMessage());
+    if (fields != null) {
+      error.put("fields", fields);
+    }
+    return new JsonObject().put("error", error);
+  }
+}

@@ -1,0 +1,22 @@
+package io.wxmp.handlers.common;
+
+import cn.binarywang.wx.miniapp.api.WxMaService;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * What the feature routers need, built once in the server's Main and passed in (no static singletons).
+ *
+ * @param wechat the WxJava mini-program service, pointed at WeChat or the sandbox; call it only through {@code upstream}
+ * @param upstream the named, bounded worker pool for blocking SDK calls, with the upstream timeout
+ */
+public record Deps(
+    Vertx vertx,
+    Pool pg,
+    RedisAPI redis,
+    Sessions sessions,
+    WxMaService wechat,
+    Upstream upstream,
+    MeterRegistry metrics) {}

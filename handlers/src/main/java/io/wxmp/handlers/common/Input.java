@@ -1,0 +1,217 @@
+package io.wxmp.handlers.common;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a JSON request body field by field, collecting every problem, so that a 400 names all the wrong fields
+ * at once. Call {@link #validate()} after reading; it throws {@link ApiException#invalid}.
+ */
+public final class Input {
+  private final JsonObject body;
+  private final JsonObject errors = new JsonObject();
+
+  private Input(JsonObject body) {
+    this.body = body;
+  }
+
+  /** The request body as a JSON object; 400 when it is missing, malformed or not an object. */
+  public static Input of(RoutingContext ctx) {
+    if (ctx.body() == null || ctx.body().length() == 0) {
+      throw ApiException.badRequest("A JSON object body is required.");
+    }
+    Object parsed;
+    try {
+      parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+    } catch (DecodeException e) {
+      throw ApiException.badRequest("The body is not valid JSON.");
+    }
+    if (!(parsed instanceof JsonObject object)) {
+      throw ApiException.badRequest("The body must be a JSON object.");
+    }
+    return new Input(object);
+  }
+
+  public static Input of(JsonObject object) {
+    return new Input(object == null ? new JsonObject() : object);
+  }
+
+  public boolean has(String name) {
+    return body.containsKey(name);
+  }
+
+  public JsonObject raw() {
+    return body;
+  }
+
+  /** A string of {@code min..max} characters (code points), trimmed; null when absent and not required. */
+  public String string(String name, int min, int max, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    if (!(value instanceof String s)) {
+      return wrong(name, "must be a string");
+    }
+    String trimmed = s.strip();
+    int length = trimmed.codePointCount(0, trimmed.length());
+    if (length < min || length > max) {
+      return wrong(name, "must be " + min + ".." + max + " characters");
+    }
+    return trimmed;
+  }
+
+  /** A required string taken exactly as sent (a password: no trimming). */
+  public String secret(String name, int min, int max) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, true);
+    }
+    if (!(value instanceof String s) || s.length() < min || s.length() > max) {
+      return wrong(name, "must be a string of " + min + ".." + max + " characters");
+    }
+    return s;
+  }
+
+  /** An integer in {@code min..max}; JSON numbers with a fraction are rejected. */
+  public Long integer(String name, long min, long max, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    if (!(value instanceof Integer || value instanceof Long)) {
+      return wrong(name, "must be an integer");
+    }
+    long n = ((Number) value).longValue();
+    if (n < min || n > max) {
+      return wrong(name, "must be between " + min + " and " + max);
+    }
+    return n;
+  }
+
+  public Boolean bool(String name, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    if (!(value instanceof Boolean b)) {
+      return wrong(name, "must be true or false");
+    }
+    return b;
+  }
+
+  /** An id, which API.md sends as a string of digits. */
+  public Long id(String name, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    Long id = value instanceof String s ? Ids.parseOrNull(s) : null;
+    return id == null ? wrong(name, "must be an id string") : id;
+  }
+
+  public OffsetDateTime time(String name, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    if (!(value instanceof String s)) {
+      return wrong(name, "must be an ISO-8601 time with an offset");
+    }
+    try {
+      return OffsetDateTime.parse(s);
+    } catch (DateTimeParseException e) {
+      return wrong(name, "must be an ISO-8601 time with an offset");
+    }
+  }
+
+  /** One of the given values. */
+  public String oneOf(String name, List<String> allowed, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    if (!(value instanceof String s) || !allowed.contains(s)) {
+      return wrong(name, "must be one of " + String.join(", ", allowed));
+    }
+    return s;
+  }
+
+  /** A list of non-empty strings, each at most {@code maxLength} characters, at most {@code maxItems}. */
+  public List<String> strings(String name, int maxItems, int maxLength, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    if (!(value instanceof JsonArray array) || array.size() > maxItems) {
+      return wrong(name, "must be a list of at most " + maxItems + " strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (Object item : array) {
+      if (!(item instanceof String s) || s.isBlank() || s.length() > maxLength) {
+        return wrong(name, "each entry must be a string of 1.." + maxLength + " characters");
+      }
+      out.add(s.strip());
+    }
+    return out;
+  }
+
+  public JsonObject object(String name, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    return value instanceof JsonObject o ? o : wrong(name, "must be an object");
+  }
+
+  public JsonArray array(String name, int min, int max, boolean required) {
+    Object value = body.getValue(name);
+    if (value == null) {
+      return missing(name, required);
+    }
+    if (!(value instanceof JsonArray a) || a.size() < min || a.size() > max) {
+      return wrong(name, "must be a list of " + min + ".." + max + " entries");
+    }
+    return a;
+  }
+
+  /** Records a rule that the reader checked itself. */
+  public Input check(boolean ok, String name, String problem) {
+    if (!ok && !errors.containsKey(name)) {
+      errors.put(name, problem);
+    }
+    return this;
+  }
+
+  public void error(String name, String problem) {
+    check(false, name, problem);
+  }
+
+  public boolean hasErrors() {
+    return !errors.isEmpty();
+  }
+
+  public void validate() {
+    if (!errors.isEmpty()) {
+      throw ApiException.invalid(errors);
+    }
+  }
+
+  private <T> T missing(String name, boolean required) {
+    if (required) {
+      errors.put(name, "is required");
+    }
+    return null;
+  }
+
+  private <T> T wrong(String name, String problem) {
+    errors.put(name, problem);
+    return null;
+  }
+}

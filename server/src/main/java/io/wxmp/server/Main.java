@@ -1,0 +1,96 @@
+package io.wxmp.server;
+
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point. With no database URL configured it runs dev mode (embedded PostgreSQL and Redis, the WeChat sandbox,
+ * demo data) and prints the URLs and demo credentials; otherwise it runs against the configured servers.
+ * SIGTERM closes the HTTP servers, lets in-flight requests finish, then closes pools and embedded servers.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Settings settings;
+    try {
+      settings = Settings.load(System.getenv());
+      run(settings);
+    } catch (Settings.ConfigException e) {
+      System.err.println("wxmp: configuration error: " + e.getMessage());
+      System.exit(2);
+    } catch (Exception e) {
+      String bind = bindMessage(e);
+      if (bind != null) {
+        System.err.println("wxmp: " + bind);
+        System.exit(2);
+      }
+      log.error("wxmp failed to start", e);
+      System.exit(1);
+    }
+  }
+
+  private static void run(Settings settings) throws Exception {
+    boolean dev = settings.devMode();
+    DevStack stack = null;
+    if (dev) {
+      stack = DevStack.start(Path.of(settings.required("WXMP_DATA_DIR")),
+          settings.integer("WXMP_DEV_REDIS_PORT", 0, 65535),
+          settings.integer("WXMP_SANDBOX_PORT", 0, 65535), 1.0,
+          Arrays.asList(settings.required("WXMP_RISKY_WORDS").split(",")));
+      settings = settings.with(stack.settings());
+    }
+    WxmpServer server;
+    try {
+      server = WxmpServer.start(settings).await(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      if (stack != null) {
+        stack.close();
+      }
+      throw e;
+    }
+    DevStack devStack = stack;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down: draining HTTP, then closing pools");
+      try {
+        server.close().await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("shutdown was not clean: {}", e.toString());
+      }
+      if (devStack != null) {
+        devStack.close();
+      }
+    }, "wxmp-shutdown"));
+
+    String api = "http://127.0.0.1:" + settings.required("WXMP_HTTP_PORT");
+    StringBuilder banner = new StringBuilder("\n  wxmp is running (" + (dev ? "dev" : "prod") + " mode)\n")
+        .append("  API        ").append(api).append("/api/v1\n")
+        .append("  Health     ").append(api).append("/health/ready\n")
+        .append("  Metrics    ").append(api).append("/metrics\n")
+        .append("  OpenAPI    ").append(api).append("/openapi.yaml\n");
+    if (dev) {
+      DemoData.Seeded demo = DemoData.seed(server.pool(), server.vertx()).await(60, TimeUnit.SECONDS);
+      banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator)\n")
+          .append("  AppID      ").append(DevStack.APP_ID).append("\n")
+          .append("  Admin      ").append(String.join(", ", DemoData.ACCOUNTS))
+          .append("  password: ").append(demo.password()).append("  (new at every start)\n")
+          .append("  Data       ").append(devStack.dataDir().toAbsolutePath()).append("\n");
+    }
+    System.out.println(banner);
+  }
+
+  private static String bindMessage(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BindException) {
+        return "a port is already in use (" + t.getMessage() + "); set WXMP_HTTP_PORT to a free port";
+      }
+    }
+    return null;
+  }
+}
