@@ -1,0 +1,331 @@
+package io.wxmp.gpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Scores on the CPU with the JDK Vector API. Rows are scored in tiles of 64; each tile is read once per batch and
+ * scored against four queries at a time (so a batch of 32 reads the matrix once, not 32 times); top-k is a primitive
+ * bounded heap per query; large collections are split across a small fixed pool of threads.
+ */
+public final class CpuScorer implements Scorer {
+  /** Float lanes per vector: the machine's preferred shape, at most 16 (one storage block). */
+  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() > VectorCollection.BLOCK_ROWS
+      ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+  static final int L = F.length();
+  /** Same lane count, for fp16 rows stored as half bits. */
+  static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+  static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+
+  private static final int TILE = VectorCollection.ROW_ALIGN;
+  /** Below this many rows × queries the thread hand-off costs more than it saves. */
+  private static final long PARALLEL_MIN_WORK = 1L << 16;
+
+  private final int threads;
+  private final ExecutorService pool;
+
+  /** Uses every available core. */
+  public CpuScorer() {
+    this(Runtime.getRuntime().availableProcessors());
+  }
+
+  public CpuScorer(int threads) {
+    this.threads = Math.max(1, threads);
+    AtomicInteger n = new AtomicInteger();
+    this.pool = this.threads == 1 ? null : Executors.newFixedThreadPool(this.threads - 1, r -> {
+      Thread t = new Thread(r, "wxmp-cpu-scorer-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  public String backend() {
+    return "cpu";
+  }
+
+  @Override
+  public List<List<ScoredId>> topK(VectorCollection c, float[][] queries, int k, long[][] excludes) {
+    Scorer.checkArguments(c, queries, k, excludes);
+    int batch = queries.length;
+    int dim = c.dim();
+    float[] q = new float[batch * dim];
+    long[][] ex = new long[batch][];
+    for (int i = 0; i < batch; i++) {
+      System.arraycopy(queries[i], 0, q, i * dim, dim);
+      ex[i] = TopKHeap.sortedCopy(excludes == null ? null : excludes[i]);
+    }
+    int tiles = (c.size() + TILE - 1) / TILE;
+    int parts = (long) c.size() * batch < PARALLEL_MIN_WORK ? 1 : Math.min(threads, Math.max(1, tiles));
+    TopKHeap[][] heaps = new TopKHeap[parts][];
+    if (parts == 1) {
+      heaps[0] = scan(c, q, batch, k, ex, 0, tiles);
+    } else {
+      List<Future<TopKHeap[]>> futures = new ArrayList<>();
+      for (int p = 1; p < parts; p++) {
+        int from = (int) ((long) tiles * p / parts);
+        int to = (int) ((long) tiles * (p + 1) / parts);
+        futures.add(pool.submit(() -> scan(c, q, batch, k, ex, from, to)));
+      }
+      heaps[0] = scan(c, q, batch, k, ex, 0, (int) ((long) tiles / parts));
+      for (int p = 1; p < parts; p++) {
+        heaps[p] = join(futures.get(p - 1));
+      }
+    }
+    List<List<ScoredId>> out = new ArrayList<>(batch);
+    for (int b = 0; b < batch; b++) {
+      TopKHeap h = heaps[0][b];
+      for (int p = 1; p < parts; p++) {
+        h.mergeFrom(heaps[p][b]);
+      }
+      out.add(h.sorted());
+    }
+    return out;
+  }
+
+  /**
+   * Reads the whole matrix once with the same threads and returns a sum over it: the memory-bandwidth floor that a
+   * batch-1 query is compared with in the benchmarks.
+   */
+  public double streamSum(VectorCollection c) {
+    int tiles = (c.size() + TILE - 1) / TILE;
+    int parts = Math.min(threads, Math.max(1, tiles));
+    int perTile = TILE * c.dim();
+    List<Future<Double>> futures = new ArrayList<>();
+    for (int p = 1; p < parts; p++) {
+      int from = (int) ((long) tiles * p / parts) * perTile;
+      int to = (int) ((long) tiles * (p + 1) / parts) * perTile;
+      futures.add(pool.submit(() -> sumRange(c, from, to)));
+    }
+    double total = sumRange(c, 0, (int) ((long) tiles / parts) * perTile);
+    for (Future<Double> f : futures) {
+      total += join(f);
+    }
+    return total;
+  }
+
+  private static double sumRange(VectorCollection c, int from, int to) {
+    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    if (c.fp16()) {
+      short[] m = c.f16();
+      for (int i = from; i < to; i += 4 * L) {
+        a0 = a0.add(half(m, i));
+        a1 = a1.add(half(m, i + L));
+        a2 = a2.add(half(m, i + 2 * L));
+        a3 = a3.add(half(m, i + 3 * L));
+      }
+    } else {
+      float[] m = c.f32();
+      for (int i = from; i < to; i += 4 * L) {
+        a0 = a0.add(FloatVector.fromArray(F, m, i));
+        a1 = a1.add(FloatVector.fromArray(F, m, i + L));
+        a2 = a2.add(FloatVector.fromArray(F, m, i + 2 * L));
+        a3 = a3.add(FloatVector.fromArray(F, m, i + 3 * L));
+      }
+    }
+    return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+  }
+
+  private static <T> T join(Future<T> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while scoring", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+
+  /** Scores tiles [fromTile, toTile) and keeps per query the k best. */
+  private static TopKHeap[] scan(VectorCollection c, float[] q, int batch, int k, long[][] ex, int fromTile, int toTile) {
+    TopKHeap[] heaps = new TopKHeap[batch];
+    for (int b = 0; b < batch; b++) {
+      heaps[b] = new TopKHeap(k, ex[b]);
+    }
+    int dim = c.dim();
+    int size = c.size();
+    long[] ids = c.ids();
+    float[] scores = new float[batch * TILE];
+    boolean half = c.fp16();
+    float[] m32 = c.f32();
+    short[] m16 = c.f16();
+    for (int t = fromTile; t < toTile; t++) {
+      int row0 = t * TILE;
+      int rows = Math.min(TILE, size - row0);
+      int b = 0;
+      for (; b + 4 <= batch; b += 4) {
+        for (int s = 0; s < TILE; s += 2 * L) {
+          if (half) {
+            score4x2Half(m16, dim, row0 + s, q, b, scores, s);
+          } else {
+            score4x2(m32, dim, row0 + s, q, b, scores, s);
+          }
+        }
+      }
+      for (; b < batch; b++) {
+        for (int s = 0; s < TILE; s += 4 * L) {
+          if (half) {
+            score1x4Half(m16, dim, row0 + s, q, b, scores, s);
+          } else {
+            score1x4(m32, dim, row0 + s, q, b, scores, s);
+          }
+        }
+      }
+      for (int qb = 0; qb < batch; qb++) {
+        TopKHeap h = heaps[qb];
+        int o = qb * TILE;
+        float th = h.threshold();
+        for (int i = 0; i < rows; i++) {
+          float sc = scores[o + i];
+          if (sc >= th) {
+            h.offer(sc, ids[row0 + i]);
+            th = h.threshold();
+          }
+        }
+      }
+    }
+    return heaps;
+  }
+
+  /** Offset of the L-row strip that starts at row (row is a multiple of L). */
+  private static int strip(int row, int dim) {
+    return (row >>> 4) * (VectorCollection.BLOCK_ROWS * dim) + (row & 15);
+  }
+
+  // Four queries × two strips of L rows: eight independent FMA chains, each loaded row vector used four times.
+  private static void score4x2(float[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+    int p0 = strip(row, dim), p1 = strip(row + L, dim);
+    int q0 = b * dim, q1 = q0 + dim, q2 = q1 + dim, q3 = q2 + dim;
+    FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int d = 0; d < dim; d++) {
+      int off = d * VectorCollection.BLOCK_ROWS;
+      FloatVector v0 = FloatVector.fromArray(F, m, p0 + off);
+      FloatVector v1 = FloatVector.fromArray(F, m, p1 + off);
+      FloatVector w = FloatVector.broadcast(F, q[q0 + d]);
+      a00 = v0.fma(w, a00);
+      a01 = v1.fma(w, a01);
+      w = FloatVector.broadcast(F, q[q1 + d]);
+      a10 = v0.fma(w, a10);
+      a11 = v1.fma(w, a11);
+      w = FloatVector.broadcast(F, q[q2 + d]);
+      a20 = v0.fma(w, a20);
+      a21 = v1.fma(w, a21);
+      w = FloatVector.broadcast(F, q[q3 + d]);
+      a30 = v0.fma(w, a30);
+      a31 = v1.fma(w, a31);
+    }
+    int o = b * TILE + s;
+    a00.intoArray(out, o);
+    a01.intoArray(out, o + L);
+    a10.intoArray(out, o + TILE);
+    a11.intoArray(out, o + TILE + L);
+    a20.intoArray(out, o + 2 * TILE);
+    a21.intoArray(out, o + 2 * TILE + L);
+    a30.intoArray(out, o + 3 * TILE);
+    a31.intoArray(out, o + 3 * TILE + L);
+  }
+
+  // One query × four strips: four independent FMA chains so a single query streams at memory speed.
+  private static void score1x4(float[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+    int p0 = strip(row, dim), p1 = strip(row + L, dim), p2 = strip(row + 2 * L, dim), p3 = strip(row + 3 * L, dim);
+    int q0 = b * dim;
+    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    for (int d = 0; d < dim; d++) {
+      int off = d * VectorCollection.BLOCK_ROWS;
+      FloatVector w = FloatVector.broadcast(F, q[q0 + d]);
+      a0 = FloatVector.fromArray(F, m, p0 + off).fma(w, a0);
+      a1 = FloatVector.fromArray(F, m, p1 + off).fma(w, a1);
+      a2 = FloatVector.fromArray(F, m, p2 + off).fma(w, a2);
+      a3 = FloatVector.fromArray(F, m, p3 + off).fma(w, a3);
+    }
+    int o = b * TILE + s;
+    a0.intoArray(out, o);
+    a1.intoArray(out, o + L);
+    a2.intoArray(out, o + 2 * L);
+    a3.intoArray(out, o + 3 * L);
+  }
+
+  /** L half-precision values at m[i..] widened to floats (exact: scale by 2^112 re-biases the exponent). */
+  static FloatVector half(short[] m, int i) {
+    IntVector x = (IntVector) ShortVector.fromArray(H, m, i).convertShape(VectorOperators.S2I, I, 0);
+    FloatVector mag = x.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+    return mag.reinterpretAsInts().or(x.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+  }
+
+  private static void score4x2Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+    int p0 = strip(row, dim), p1 = strip(row + L, dim);
+    int q0 = b * dim, q1 = q0 + dim, q2 = q1 + dim, q3 = q2 + dim;
+    FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int d = 0; d < dim; d++) {
+      int off = d * VectorCollection.BLOCK_ROWS;
+      FloatVector v0 = half(m, p0 + off);
+      FloatVector v1 = half(m, p1 + off);
+      FloatVector w = FloatVector.broadcast(F, q[q0 + d]);
+      a00 = v0.fma(w, a00);
+      a01 = v1.fma(w, a01);
+      w = FloatVector.broadcast(F, q[q1 + d]);
+      a10 = v0.fma(w, a10);
+      a11 = v1.fma(w, a11);
+      w = FloatVector.broadcast(F, q[q2 + d]);
+      a20 = v0.fma(w, a20);
+      a21 = v1.fma(w, a21);
+      w = FloatVector.broadcast(F, q[q3 + d]);
+      a30 = v0.fma(w, a30);
+      a31 = v1.fma(w, a31);
+    }
+    int o = b * TILE + s;
+    a00.intoArray(out, o);
+    a01.intoArray(out, o + L);
+    a10.intoArray(out, o + TILE);
+    a11.intoArray(out, o + TILE + L);
+    a20.intoArray(out, o + 2 * TILE);
+    a21.intoArray(out, o + 2 * TILE + L);
+    a30.intoArray(out, o + 3 * TILE);
+    a31.intoArray(out, o + 3 * TILE + L);
+  }
+
+  private static void score1x4Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+    int p0 = strip(row, dim), p1 = strip(row + L, dim), p2 = strip(row + 2 * L, dim), p3 = strip(row + 3 * L, dim);
+    int q0 = b * dim;
+    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    for (int d = 0; d < dim; d++) {
+      int off = d * VectorCollection.BLOCK_ROWS;
+      FloatVector w = FloatVector.broadcast(F, q[q0 + d]);
+      a0 = half(m, p0 + off).fma(w, a0);
+      a1 = half(m, p1 + off).fma(w, a1);
+      a2 = half(m, p2 + off).fma(w, a2);
+      a3 = half(m, p3 + off).fma(w, a3);
+    }
+    int o = b * TILE + s;
+    a0.intoArray(out, o);
+    a1.intoArray(out, o + L);
+    a2.intoArray(out, o + 2 * L);
+    a3.intoArray(out, o + 3 * L);
+  }
+
+  @Override
+  public void close() {
+    if (pool != null) {
+      pool.shutdownNow();
+    }
+  }
+}

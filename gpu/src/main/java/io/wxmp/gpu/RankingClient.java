@@ -1,0 +1,59 @@
+package io.wxmp.gpu;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.wxmp.gpu.RankingMessages.LoadRequest;
+import io.wxmp.gpu.RankingMessages.RemoveRequest;
+import io.wxmp.gpu.RankingMessages.TopKReply;
+import io.wxmp.gpu.RankingMessages.TopKRequest;
+import io.wxmp.gpu.RankingMessages.UpsertRequest;
+import java.util.List;
+
+/**
+ * What other modules use to rank: event-bus requests to {@link RankingVerticle}. Failures arrive as
+ * {@link io.vertx.core.eventbus.ReplyException} with the codes of {@link RankingAddresses}.
+ */
+public final class RankingClient {
+  private final Vertx vertx;
+  private final DeliveryOptions options;
+  private final DeliveryOptions pingOptions;
+
+  /** 5 s per request, 1 s for ping. */
+  public RankingClient(Vertx vertx) {
+    this(vertx, 5_000, 1_000);
+  }
+
+  public RankingClient(Vertx vertx, long timeoutMillis, long pingTimeoutMillis) {
+    this.vertx = vertx;
+    this.options = new DeliveryOptions().setSendTimeout(timeoutMillis);
+    this.pingOptions = new DeliveryOptions().setSendTimeout(pingTimeoutMillis);
+    RankingCodecs.register(vertx);
+  }
+
+  /** The k best items of collection for query (best first), never any id of exclude (which may be null). */
+  public Future<List<ScoredId>> topK(String collection, float[] query, int k, long[] exclude) {
+    TopKRequest r = new TopKRequest(collection, query.clone(), k, exclude == null ? new long[0] : exclude.clone());
+    return vertx.eventBus().<TopKReply>request(RankingAddresses.TOP_K, r, options).map(m -> m.body().items());
+  }
+
+  public Future<Void> upsert(String collection, long id, float[] vector) {
+    return vertx.eventBus().request(RankingAddresses.UPSERT, new UpsertRequest(collection, id, vector.clone()), options)
+        .mapEmpty();
+  }
+
+  public Future<Void> remove(String collection, long id) {
+    return vertx.eventBus().request(RankingAddresses.REMOVE, new RemoveRequest(collection, id), options).mapEmpty();
+  }
+
+  /** Replaces the whole collection (start-up). The arrays must not be changed afterwards. */
+  public Future<Void> load(String collection, long[] ids, float[][] vectors) {
+    return vertx.eventBus().request(RankingAddresses.LOAD, new LoadRequest(collection, ids, vectors), options)
+        .mapEmpty();
+  }
+
+  /** The backend in use ("cpu" or "cuda"); for readiness checks. */
+  public Future<String> ping() {
+    return vertx.eventBus().<String>request(RankingAddresses.PING, null, pingOptions).map(m -> m.body());
+  }
+}

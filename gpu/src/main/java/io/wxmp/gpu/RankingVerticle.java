@@ -1,0 +1,362 @@
+package io.wxmp.gpu;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.wxmp.gpu.RankingMessages.LoadRequest;
+import io.wxmp.gpu.RankingMessages.RemoveRequest;
+import io.wxmp.gpu.RankingMessages.TopKReply;
+import io.wxmp.gpu.RankingMessages.TopKRequest;
+import io.wxmp.gpu.RankingMessages.UpsertRequest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves ranking on the event bus (see {@link RankingAddresses}); deploy it as a worker.
+ *
+ * <p>Requests land in a bounded queue (over the bound they fail at once with {@code ranking_overloaded}). One
+ * dedicated thread drains it: it waits at most {@code batchWindowMicros} after the first waiting query for others,
+ * scores up to {@code maxBatch} of them with one {@link Scorer#topK} call per collection, and answers each caller
+ * with its own slice. Mutations go through the same queue, so a query sees every mutation answered before it was
+ * sent. Scoring runs off the verticle's context so admission (and ping) stay immediate while a batch is scored.
+ */
+public final class RankingVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(RankingVerticle.class);
+
+  private final RankingConfig config;
+  private final MeterRegistry registry;
+  private final ScorerFactory factory;
+
+  // Touched only by the ranking thread.
+  private final Map<String, VectorCollection> collections = new HashMap<>();
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition batchReady = lock.newCondition();
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private boolean draining; // guarded by lock
+  private boolean stopped; // guarded by lock
+
+  private volatile Scorer scorer;
+  private WorkerExecutor rankingThread;
+  private DistributionSummary batchSizes;
+  private Counter rejected;
+  private Counter backendFailures;
+
+  private record Pending(Message<Object> message, Object body, long enqueuedNanos) {}
+
+  public RankingVerticle(RankingConfig config, MeterRegistry registry) {
+    this(config, registry, ScorerFactory.standard());
+  }
+
+  public RankingVerticle(RankingConfig config, MeterRegistry registry, ScorerFactory factory) {
+    this.config = config;
+    this.registry = registry;
+    this.factory = factory;
+  }
+
+  /** The backend in use now: "cpu" or "cuda" (null before start). */
+  public String backend() {
+    Scorer s = scorer;
+    return s == null ? null : s.backend();
+  }
+
+  @Override
+  public Future<?> start() {
+    RankingCodecs.register(vertx);
+    rankingThread = vertx.createSharedWorkerExecutor("wxmp-ranking-" + deploymentID(), 1, 10, TimeUnit.MINUTES);
+    batchSizes = DistributionSummary.builder("wxmp.ranking.batch.size").description("queries per topK call")
+        .publishPercentileHistogram().register(registry);
+    rejected = Counter.builder("wxmp.ranking.rejected").description("requests failed with ranking_overloaded")
+        .register(registry);
+    backendFailures = Counter.builder("wxmp.ranking.backend.failures")
+        .description("batches failed by the backend (after which CUDA falls back to the CPU)").register(registry);
+    for (String b : new String[] {"cpu", "cuda"}) {
+      Gauge.builder("wxmp.ranking.backend", this, v -> b.equals(v.backend()) ? 1 : 0).tag("backend", b)
+          .description("1 for the backend in use").register(registry);
+    }
+    Gauge.builder("wxmp.ranking.queue", this, v -> v.queued()).description("requests waiting").register(registry);
+
+    // CUDA contexts belong to a thread: detect on the thread that will score.
+    return rankingThread.executeBlocking(() -> factory.select(config.backend()))
+        .compose(s -> {
+          scorer = s;
+          EventBus eb = vertx.eventBus();
+          List<MessageConsumer<?>> consumers = List.of(
+              eb.consumer(RankingAddresses.TOP_K, this::admitTopK),
+              eb.consumer(RankingAddresses.UPSERT, this::admit),
+              eb.consumer(RankingAddresses.REMOVE, this::admit),
+              eb.consumer(RankingAddresses.LOAD, this::admit),
+              eb.consumer(RankingAddresses.PING, m -> m.reply(backend())));
+          return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Pending> left;
+    lock.lock();
+    try {
+      stopped = true;
+      left = new ArrayList<>(queue);
+      queue.clear();
+    } finally {
+      lock.unlock();
+    }
+    for (Pending p : left) {
+      p.message().fail(RankingAddresses.STOPPED_CODE, RankingAddresses.STOPPED + ": the ranking verticle stopped");
+    }
+    return rankingThread.executeBlocking(() -> {
+      Scorer s = scorer;
+      if (s != null) {
+        s.close();
+      }
+      return null;
+    }).eventually(() -> rankingThread.close());
+  }
+
+  private int queued() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void admitTopK(Message<Object> m) {
+    if (!(m.body() instanceof TopKRequest r) || r.collection() == null || r.query() == null) {
+      m.fail(RankingAddresses.BAD_REQUEST_CODE, RankingAddresses.BAD_REQUEST + ": expected a TopKRequest");
+      return;
+    }
+    if (r.k() < 1 || r.k() > Scorer.MAX_K) {
+      m.fail(RankingAddresses.BAD_REQUEST_CODE, RankingAddresses.BAD_REQUEST + ": k must be in 1.." + Scorer.MAX_K);
+      return;
+    }
+    admit(m);
+  }
+
+  private void admit(Message<Object> m) {
+    boolean schedule = false;
+    lock.lock();
+    try {
+      if (stopped) {
+        m.fail(RankingAddresses.STOPPED_CODE, RankingAddresses.STOPPED + ": the ranking verticle stopped");
+        return;
+      }
+      if (queue.size() >= config.queueBound()) {
+        rejected.increment();
+        m.fail(RankingAddresses.OVERLOADED_CODE, RankingAddresses.OVERLOADED + ": more than "
+            + config.queueBound() + " ranking requests are waiting; retry later");
+        return;
+      }
+      queue.add(new Pending(m, m.body(), System.nanoTime()));
+      if (!draining) {
+        draining = true;
+        schedule = true;
+      } else if (queue.size() >= config.maxBatch() || !(m.body() instanceof TopKRequest)) {
+        batchReady.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (schedule) {
+      rankingThread.executeBlocking(this::drain, true)
+          .onFailure(t -> log.error("Ranking drain loop failed", t));
+    }
+  }
+
+  /** Runs on the ranking thread until the queue is empty. */
+  private Void drain() {
+    try {
+      List<Pending> batch;
+      while ((batch = nextBatch()) != null) {
+        if (batch.get(0).body() instanceof TopKRequest) {
+          scoreBatch(batch);
+        } else {
+          mutate(batch.get(0));
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      lock.lock();
+      try {
+        draining = false; // the next admitted request restarts the loop
+      } finally {
+        lock.unlock();
+      }
+      throw e;
+    }
+    return null;
+  }
+
+  /** The next mutation alone, or up to maxBatch leading queries once the window closed; null when idle. */
+  private List<Pending> nextBatch() {
+    long window = TimeUnit.MICROSECONDS.toNanos(config.batchWindowMicros());
+    lock.lock();
+    try {
+      while (true) {
+        if (queue.isEmpty() || stopped) {
+          draining = false;
+          return null;
+        }
+        Pending first = queue.peekFirst();
+        if (!(first.body() instanceof TopKRequest)) {
+          return List.of(queue.pollFirst());
+        }
+        int leading = 0;
+        boolean barrier = false;
+        for (Pending p : queue) {
+          if (!(p.body() instanceof TopKRequest)) {
+            barrier = true;
+            break;
+          }
+          if (++leading == config.maxBatch()) {
+            break;
+          }
+        }
+        long waited = System.nanoTime() - first.enqueuedNanos();
+        if (leading >= config.maxBatch() || barrier || waited >= window) {
+          List<Pending> batch = new ArrayList<>(leading);
+          for (int i = 0; i < leading; i++) {
+            batch.add(queue.pollFirst());
+          }
+          return batch;
+        }
+        batchReady.awaitNanos(window - waited);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      draining = false;
+      return null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void scoreBatch(List<Pending> batch) {
+    Map<String, List<Pending>> byCollection = new LinkedHashMap<>();
+    for (Pending p : batch) {
+      byCollection.computeIfAbsent(((TopKRequest) p.body()).collection(), c -> new ArrayList<>()).add(p);
+    }
+    for (Map.Entry<String, List<Pending>> e : byCollection.entrySet()) {
+      VectorCollection c = collections.get(e.getKey());
+      List<Pending> ok = new ArrayList<>();
+      for (Pending p : e.getValue()) {
+        TopKRequest r = (TopKRequest) p.body();
+        if (c == null) {
+          fail(p, RankingAddresses.UNKNOWN_COLLECTION_CODE,
+              RankingAddresses.UNKNOWN_COLLECTION + ": no collection named " + e.getKey());
+        } else if (r.query().length != c.dim()) {
+          fail(p, RankingAddresses.BAD_REQUEST_CODE, RankingAddresses.BAD_REQUEST + ": collection " + e.getKey()
+              + " has dim " + c.dim() + ", the query has " + r.query().length);
+        } else {
+          ok.add(p);
+        }
+      }
+      if (!ok.isEmpty()) {
+        score(c, ok);
+      }
+    }
+  }
+
+  private void score(VectorCollection c, List<Pending> requests) {
+    int n = requests.size();
+    float[][] queries = new float[n][];
+    long[][] excludes = new long[n][];
+    int k = 1;
+    for (int i = 0; i < n; i++) {
+      TopKRequest r = (TopKRequest) requests.get(i).body();
+      queries[i] = r.query();
+      excludes[i] = r.exclude();
+      k = Math.max(k, r.k());
+    }
+    Scorer s = scorer;
+    List<List<ScoredId>> results;
+    long start = System.nanoTime();
+    try {
+      results = s.topK(c, queries, k, excludes);
+    } catch (Throwable t) {
+      backendFailures.increment();
+      String reason = RankingAddresses.BACKEND_ERROR + ": the " + s.backend() + " backend failed this batch (" + t
+          + ")";
+      if (!"cpu".equals(s.backend())) {
+        log.error("Ranking backend {} failed a batch of {}; switching to the CPU", s.backend(), n, t);
+        scorer = factory.cpu();
+        try {
+          s.close();
+        } catch (Throwable closeFailure) {
+          log.warn("Closing the failed {} scorer failed too: {}", s.backend(), closeFailure.toString());
+        }
+        reason += "; ranking switched to the CPU, retry";
+      } else {
+        log.error("Ranking on the CPU failed a batch of {}", n, t);
+      }
+      for (Pending p : requests) {
+        fail(p, RankingAddresses.BACKEND_ERROR_CODE, reason);
+      }
+      return;
+    }
+    Timer.builder("wxmp.ranking.score").tag("backend", s.backend())
+        .description("time of one topK call (kernels and transfers on CUDA)").register(registry)
+        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    batchSizes.record(n);
+    List<Runnable> replies = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Pending p = requests.get(i);
+      List<ScoredId> all = results.get(i);
+      int want = ((TopKRequest) p.body()).k();
+      TopKReply reply = new TopKReply(all.size() > want ? List.copyOf(all.subList(0, want)) : all);
+      replies.add(() -> p.message().reply(reply));
+    }
+    context.runOnContext(v -> replies.forEach(Runnable::run));
+  }
+
+  private void mutate(Pending p) {
+    Object body = p.body();
+    try {
+      if (body instanceof UpsertRequest u) {
+        collections.computeIfAbsent(u.collection(), this::newCollection).upsert(u.id(), u.vector());
+      } else if (body instanceof RemoveRequest r) {
+        VectorCollection c = collections.get(r.collection());
+        if (c != null) {
+          c.remove(r.id());
+        }
+      } else if (body instanceof LoadRequest l) {
+        VectorCollection c = newCollection(l.collection());
+        c.load(l.ids(), l.vectors());
+        collections.put(l.collection(), c);
+      } else {
+        fail(p, RankingAddresses.BAD_REQUEST_CODE, RankingAddresses.BAD_REQUEST + ": unexpected " + body);
+        return;
+      }
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      fail(p, RankingAddresses.BAD_REQUEST_CODE, RankingAddresses.BAD_REQUEST + ": " + e.getMessage());
+      return;
+    }
+    context.runOnContext(v -> p.message().reply(null));
+  }
+
+  private VectorCollection newCollection(String name) {
+    return new VectorCollection(name, config.dim(), config.fp16());
+  }
+
+  private void fail(Pending p, int code, String message) {
+    context.runOnContext(v -> p.message().fail(code, message));
+  }
+}

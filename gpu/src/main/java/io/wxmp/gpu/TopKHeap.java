@@ -1,0 +1,108 @@
+package io.wxmp.gpu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Bounded heap of the k best (score, id) in primitive arrays; the root is the worst kept entry. */
+final class TopKHeap {
+  final int k;
+  final float[] scores;
+  final long[] ids;
+  int size;
+  private final long[] exclude; // sorted, or empty
+
+  TopKHeap(int k, long[] exclude) {
+    this.k = k;
+    this.scores = new float[k];
+    this.ids = new long[k];
+    this.exclude = exclude;
+  }
+
+  static long[] sortedCopy(long[] exclude) {
+    if (exclude == null || exclude.length == 0) {
+      return new long[0];
+    }
+    long[] s = exclude.clone();
+    Arrays.sort(s);
+    return s;
+  }
+
+  /** Scores below this can never enter. */
+  float threshold() {
+    return size < k ? Float.NEGATIVE_INFINITY : scores[0];
+  }
+
+  void offer(float score, long id) {
+    if (size == k && (score < scores[0] || (score == scores[0] && id > ids[0]))) {
+      return;
+    }
+    if (exclude.length != 0 && Arrays.binarySearch(exclude, id) >= 0) {
+      return;
+    }
+    if (size < k) {
+      int i = size++;
+      scores[i] = score;
+      ids[i] = id;
+      siftUp(i);
+    } else {
+      scores[0] = score;
+      ids[0] = id;
+      siftDown(0);
+    }
+  }
+
+  void mergeFrom(TopKHeap other) {
+    for (int i = 0; i < other.size; i++) {
+      offer(other.scores[i], other.ids[i]);
+    }
+  }
+
+  List<ScoredId> sorted() {
+    List<ScoredId> out = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      out.add(new ScoredId(ids[i], scores[i]));
+    }
+    out.sort(ScoredId.RANKING);
+    return out;
+  }
+
+  private boolean worse(int a, int b) {
+    return scores[a] < scores[b] || (scores[a] == scores[b] && ids[a] > ids[b]);
+  }
+
+  private void siftUp(int i) {
+    while (i > 0) {
+      int p = (i - 1) >>> 1;
+      if (!worse(i, p)) {
+        return;
+      }
+      swap(i, p);
+      i = p;
+    }
+  }
+
+  private void siftDown(int i) {
+    while (true) {
+      int l = 2 * i + 1;
+      if (l >= size) {
+        return;
+      }
+      int w = l + 1 < size && worse(l + 1, l) ? l + 1 : l;
+      if (!worse(w, i)) {
+        return;
+      }
+      swap(i, w);
+      i = w;
+    }
+  }
+
+  private void swap(int a, int b) {
+    float s = scores[a];
+    scores[a] = scores[b];
+    scores[b] = s;
+    long t = ids[a];
+    ids[a] = ids[b];
+    ids[b] = t;
+  }
+}
