@@ -6,6 +6,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -14,6 +15,9 @@ import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
+import io.wxmp.gpu.RankingClient;
+import io.wxmp.gpu.RankingConfig;
+import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
@@ -39,14 +43,14 @@ public final class WxmpServer {
   private final Pool pg;
   private final Redis redis;
   private final int port;
-  private final List<String> httpDeployments;
+  private final List<String> deployments;
 
-  private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> httpDeployments) {
+  private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments) {
     this.vertx = vertx;
     this.pg = pg;
     this.redis = redis;
     this.port = port;
-    this.httpDeployments = httpDeployments;
+    this.deployments = deployments;
   }
 
   /** Starts a server on fully resolved settings (prod settings, or dev settings filled in by {@link DevStack}). */
@@ -77,9 +81,11 @@ public final class WxmpServer {
     Redis redisClient = RedisClients.create(vertx, settings);
     RedisAPI redis = RedisAPI.api(redisClient);
     WorkerExecutor wechatPool = vertx.createSharedWorkerExecutor("wechat", workers, 30, TimeUnit.SECONDS);
+    RankingConfig rankingConfig = rankingConfig(settings);
+    RankingClient ranking = new RankingClient(vertx);
     Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl),
-        WeChatClients.miniApp(settings, redis), new Upstream(wechatPool, upstreamTimeoutMs), registry);
-    Health health = new Health(pg, redis, () -> Future.succeededFuture("none"));
+        WeChatClients.miniApp(settings, redis), new Upstream(wechatPool, upstreamTimeoutMs), registry, ranking);
+    Health health = new Health(pg, redis, ranking::ping);
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -87,11 +93,17 @@ public final class WxmpServer {
           database.migrate();
           return null;
         }, false)
-        .compose(v -> vertx.deployVerticle(
+        .compose(v -> vertx.deployVerticle(new RankingVerticle(rankingConfig, registry),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+        .compose(rankingId -> {
+          deployments.add(rankingId);
+          return ranking.ping();
+        })
+        .compose(backend -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
-          deployments.add(id);
+          deployments.add(0, id);
           log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
           return new WxmpServer(vertx, pg, redisClient, port, deployments);
         })
@@ -110,10 +122,24 @@ public final class WxmpServer {
     return pg;
   }
 
-  /** Graceful: HTTP servers stop accepting and drain, then pools and Vert.x close. */
+  private static RankingConfig rankingConfig(Settings settings) {
+    RankingConfig.Backend backend;
+    try {
+      backend = RankingConfig.Backend.parse(settings.required("WXMP_RANKING_BACKEND"));
+    } catch (IllegalArgumentException e) {
+      throw new Settings.ConfigException("WXMP_RANKING_BACKEND: must be auto, cpu or cuda");
+    }
+    return new RankingConfig(settings.integer("WXMP_RANKING_DIM", 32, 512), backend,
+        settings.integer("WXMP_RANKING_BATCH_WINDOW_US", 0, 100_000),
+        settings.integer("WXMP_RANKING_MAX_BATCH", 1, 4096),
+        settings.integer("WXMP_RANKING_QUEUE_BOUND", 1, 1_000_000),
+        settings.bool("WXMP_RANKING_FP16"));
+  }
+
+  /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
     Future<Void> undeployed = Future.succeededFuture();
-    for (String id : httpDeployments) {
+    for (String id : deployments) {
       undeployed = undeployed.compose(v -> vertx.undeploy(id));
     }
     return undeployed

@@ -3,6 +3,7 @@ package io.wxmp.handlers.common;
 import cn.binarywang.wx.miniapp.api.WxMaService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
+import io.wxmp.gpu.RankingClient;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
 
@@ -11,6 +12,7 @@ import io.vertx.sqlclient.Pool;
  *
  * @param wechat the WxJava mini-program service, pointed at WeChat or the sandbox; call it only through {@code upstream}
  * @param upstream the named, bounded worker pool for blocking SDK calls, with the upstream timeout
+ * @param ranking the client of the ranking worker verticle (similarity top-k on the event bus)
  */
 public record Deps(
     Vertx vertx,
@@ -19,4 +21,5 @@ public record Deps(
     Sessions sessions,
     WxMaService wechat,
     Upstream upstream,
-    MeterRegistry metrics) {}
+    MeterRegistry metrics,
+    RankingClient ranking) {}
