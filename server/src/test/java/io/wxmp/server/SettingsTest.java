@@ -1,0 +1,42 @@
+package io.wxmp.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration order (defaults, file, environment) and one-line failures that name the setting. */
+class SettingsTest {
+  @Test
+  void environmentWinsOverTheFileWhichWinsOverDefaults(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("wxmp.properties");
+    Files.writeString(file, "WXMP_HTTP_PORT=9000\nWXMP_PG_POOL_SIZE=7\n");
+    Settings s = Settings.load(Map.of("WXMP_CONFIG_FILE", file.toString(), "WXMP_HTTP_PORT", "9100"));
+    assertThat(s.integer("WXMP_HTTP_PORT", 0, 65535)).isEqualTo(9100);
+    assertThat(s.integer("WXMP_PG_POOL_SIZE", 1, 100)).isEqualTo(7);
+    assertThat(s.required("WXMP_HTTP_HOST")).isEqualTo("0.0.0.0");
+  }
+
+  @Test
+  void devModeIsWhatYouGetWithoutADatabaseUrl() {
+    assertThat(Settings.load(Map.of()).devMode()).isTrue();
+    assertThat(Settings.load(Map.of("WXMP_PG_URL", "postgresql://u:p@db:5432/wxmp")).devMode()).isFalse();
+  }
+
+  @Test
+  void missingOrMalformedSettingsNameThemselves(@TempDir Path dir) {
+    assertThatThrownBy(() -> Settings.load(Map.of("WXMP_HTTP_PORT", "eighty")).integer("WXMP_HTTP_PORT", 0, 65535))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_HTTP_PORT:");
+    assertThatThrownBy(() -> WxmpServer.start(Settings.of(Map.of("WXMP_PG_URL", "mysql://x"))))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_PG_URL:");
+    assertThatThrownBy(() -> WxmpServer.start(Settings.of(Map.of(
+        "WXMP_PG_URL", "postgresql://u:p@127.0.0.1:1/wxmp", "WXMP_REDIS_URL", "redis://127.0.0.1:1"))))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_WX_APPID:");
+    assertThatThrownBy(() -> Settings.load(Map.of("WXMP_CONFIG_FILE", dir.resolve("missing").toString())))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_CONFIG_FILE:");
+  }
+}
