@@ -171,9 +171,10 @@ public final class CpuScorer implements Scorer {
     for (int t = fromTile; t < toTile; t++) {
       int row0 = t * TILE;
       int rows = Math.min(TILE, size - row0);
-      int b = 0;
-      for (; b + 4 <= batch; b += 4) {
-        for (int s = 0; s < TILE; s += 2 * L) {
+      int quads = batch & ~3;
+      // Two strips of rows stay in L1 while every query quad passes over them.
+      for (int s = 0; s < TILE; s += 2 * L) {
+        for (int b = 0; b < quads; b += 4) {
           if (half) {
             score4x2Half(m16, dim, row0 + s, q, b, scores, s);
           } else {
@@ -181,7 +182,7 @@ public final class CpuScorer implements Scorer {
           }
         }
       }
-      for (; b < batch; b++) {
+      for (int b = quads; b < batch; b++) {
         for (int s = 0; s < TILE; s += 4 * L) {
           if (half) {
             score1x4Half(m16, dim, row0 + s, q, b, scores, s);
