@@ -47,7 +47,8 @@ public interface ScorerFactory {
       if (backend == RankingConfig.Backend.CUDA) {
         throw new IllegalStateException("ranking backend cuda is configured but CUDA did not start: " + t, t);
       }
-      log.info("CUDA unavailable ({}); ranking on the CPU", t.toString());
+      // JCuda's link errors carry the whole library search as a multi-line message: keep the first line.
+      log.info("CUDA unavailable ({}); ranking on the CPU", t.toString().lines().findFirst().orElse(""));
       return cpu();
     }
   }
