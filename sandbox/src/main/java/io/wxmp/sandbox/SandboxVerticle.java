@@ -21,6 +21,8 @@ public final class SandboxVerticle extends VerticleBase {
   private final SandboxConfig config;
   private volatile int actualPort = -1;
   private long pruneTimer = -1;
+  private Notifier notifier;
+  private PayApi pay;
 
   public SandboxVerticle(SandboxConfig config) {
     this.config = java.util.Objects.requireNonNull(config, "config");
@@ -31,14 +33,19 @@ public final class SandboxVerticle extends VerticleBase {
     Wire wire = new Wire(vertx);
     WxUsers users = new WxUsers();
     Stats stats = new Stats("tokensIssued", "tokenRequests", "code2sessionCalls", "phoneNumberCalls",
-        "msgSecChecks", "messagesSent");
+        "msgSecChecks", "messagesSent", "ordersCreated", "paymentsConfirmed", "refundsCreated", "notifyAttempts",
+        "notifiesDelivered", "payRequestsRejected");
     MiniProgramApi miniProgram = new MiniProgramApi(config, wire, users, stats);
     ControlApi control = new ControlApi(wire, users, stats, miniProgram);
+    PayCrypto crypto = new PayCrypto(config);
+    notifier = new Notifier(vertx, config, crypto, stats);
+    pay = new PayApi(vertx, config, wire, crypto, notifier, stats);
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create().setHandleFileUploads(false).setBodyLimit(BODY_LIMIT));
     miniProgram.mount(router);
     control.mount(router);
+    pay.mount(router);
     router.route().last().handler(ctx -> wire.json(ctx, 404,
         new JsonObject().put("code", "NOT_FOUND").put("message", "the sandbox does not simulate " + ctx.request().path())));
     router.route().failureHandler(ctx -> {
@@ -72,6 +79,8 @@ public final class SandboxVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(pruneTimer);
+    pay.close();
+    notifier.close();
     return Future.succeededFuture();
   }
 
