@@ -125,6 +125,11 @@ public final class Settings {
         Map.entry("WXMP_UPSTREAM_TIMEOUT_MS", "3000"),
         Map.entry("WXMP_USER_TOKEN_TTL_SEC", "604800"),
         Map.entry("WXMP_ADMIN_TOKEN_TTL_SEC", "43200"),
-        Map.entry("WXMP_RISKY_WORDS", "赌博,casino,scam"));
+        Map.entry("WXMP_RISKY_WORDS", "赌博,casino,scam"),
+        Map.entry("WXMP_PAY_API_URL", "https://api.mch.weixin.qq.com"),
+        Map.entry("WXMP_PAY_ORDER_TTL_SEC", "900"),
+        Map.entry("WXMP_PAY_RECONCILE_INTERVAL_SEC", "60"),
+        Map.entry("WXMP_PAY_RECONCILE_AFTER_SEC", "300"),
+        Map.entry("WXMP_PAY_NOTIFY_MAX_AGE_SEC", "300"));
   }
 }

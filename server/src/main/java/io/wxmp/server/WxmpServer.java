@@ -17,6 +17,8 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
+import io.wxmp.handlers.pay.ReconciliationJob;
+import io.wxmp.handlers.pay.WeChatPay;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -40,8 +42,13 @@ public final class WxmpServer {
   private final Redis redis;
   private final int port;
   private final List<String> httpDeployments;
+  private final ReconciliationJob reconciliation;
+  private final long reconcileTimer;
 
-  private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> httpDeployments) {
+  private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> httpDeployments,
+      ReconciliationJob reconciliation, long reconcileTimer) {
+    this.reconciliation = reconciliation;
+    this.reconcileTimer = reconcileTimer;
     this.vertx = vertx;
     this.pg = pg;
     this.redis = redis;
@@ -63,6 +70,8 @@ public final class WxmpServer {
     settings.required("WXMP_WX_APPID");
     settings.required("WXMP_WX_SECRET");
 
+    WeChatPay pay = PayClients.create(settings); // a bad WXMP_PAY_* setting stops start-up before anything starts
+
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
         .setEnabled(true)
@@ -77,8 +86,13 @@ public final class WxmpServer {
     Redis redisClient = RedisClients.create(vertx, settings);
     RedisAPI redis = RedisAPI.api(redisClient);
     WorkerExecutor wechatPool = vertx.createSharedWorkerExecutor("wechat", workers, 30, TimeUnit.SECONDS);
+    long reconcileEveryMs = settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400) * 1000L;
+    Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
     Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl),
-        WeChatClients.miniApp(settings, redis), new Upstream(wechatPool, upstreamTimeoutMs), registry);
+        WeChatClients.miniApp(settings, redis), upstream, registry, pay);
+    // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
+    ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
+        Math.max(reconcileEveryMs, 60_000));
     Health health = new Health(pg, redis, () -> Future.succeededFuture("none"));
     String openApi = resource("/openapi.yaml");
 
@@ -93,7 +107,9 @@ public final class WxmpServer {
         .map(id -> {
           deployments.add(id);
           log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
-          return new WxmpServer(vertx, pg, redisClient, port, deployments);
+          long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
+              .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
+          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer);
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
   }
@@ -110,8 +126,14 @@ public final class WxmpServer {
     return pg;
   }
 
+  /** The WeChat Pay reconciliation job (also run by a timer); tests call {@code runOnce()} directly. */
+  public ReconciliationJob reconciliation() {
+    return reconciliation;
+  }
+
   /** Graceful: HTTP servers stop accepting and drain, then pools and Vert.x close. */
   public Future<Void> close() {
+    vertx.cancelTimer(reconcileTimer);
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : httpDeployments) {
       undeployed = undeployed.compose(v -> vertx.undeploy(id));

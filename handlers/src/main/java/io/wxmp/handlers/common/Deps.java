@@ -5,12 +5,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
+import io.wxmp.handlers.pay.WeChatPay;
 
 /**
  * What the feature routers need, built once in the server's Main and passed in (no static singletons).
  *
  * @param wechat the WxJava mini-program service, pointed at WeChat or the sandbox; call it only through {@code upstream}
  * @param upstream the named, bounded worker pool for blocking SDK calls, with the upstream timeout
+ * @param pay the WeChat Pay settings and SDK services (call the services only through {@code upstream})
  */
 public record Deps(
     Vertx vertx,
@@ -19,4 +21,5 @@ public record Deps(
     Sessions sessions,
     WxMaService wechat,
     Upstream upstream,
-    MeterRegistry metrics) {}
+    MeterRegistry metrics,
+    WeChatPay pay) {}
