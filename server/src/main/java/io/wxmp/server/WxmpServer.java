@@ -73,7 +73,10 @@ public final class WxmpServer {
     WeChatPay pay = PayClients.create(settings); // a bad WXMP_PAY_* setting stops start-up before anything starts
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // vertx-micrometer keeps backends in a JVM-wide map by registry name: a name of its own per server, or a second
+    // server in the same JVM (tests) would record into the first one's registry and scrape an empty one.
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+        .setRegistryName("wxmp-" + java.util.UUID.randomUUID())
         .setEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE));

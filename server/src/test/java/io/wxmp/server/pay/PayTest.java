@@ -174,6 +174,8 @@ class PayTest {
     assertThat(mine.getJsonObject(0).getString("id")).isEqualTo(id);
     // Owning it now, buying again is refused.
     assertThat(order(b, item, null).errorCode()).isEqualTo("already_owned");
+    assertThat(stack.api.get("/openapi.yaml", null).raw().toString())
+        .contains("/orders/{id}", "/pay/notify", "/pay/refund-notify", "/admin/items/{id}", "/admin/orders/{id}/refund");
     // Free items have nothing to pay.
     assertThat(order(b, item(m, "article", null, null), null).status()).isEqualTo(400);
   }
