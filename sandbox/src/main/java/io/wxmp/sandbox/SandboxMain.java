@@ -24,8 +24,18 @@ public final class SandboxMain {
   }
 
   public static void main(String[] args) {
+    // Quiet logging unless the developer chose a configuration; must happen before the first logger exists.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "io/wxmp/sandbox/standalone-logback.xml");
+    }
     Vertx vertx = Vertx.vertx();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().await()));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // exiting anyway
+      }
+    }));
     start(vertx, args, System.out).onFailure(e -> {
       System.err.println("sandbox: " + e.getMessage());
       vertx.close().onComplete(ignored -> System.exit(1));

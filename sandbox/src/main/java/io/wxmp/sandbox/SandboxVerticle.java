@@ -24,8 +24,16 @@ public final class SandboxVerticle extends VerticleBase {
   private Notifier notifier;
   private PayApi pay;
 
+  private final long notifyAnswerTimeoutMs;
+
   public SandboxVerticle(SandboxConfig config) {
+    this(config, Notifier.ANSWER_TIMEOUT_MS);
+  }
+
+  /** For tests of a merchant that does not answer: how long a notify waits for its answer (WeChat: 5 s). */
+  SandboxVerticle(SandboxConfig config, long notifyAnswerTimeoutMs) {
     this.config = java.util.Objects.requireNonNull(config, "config");
+    this.notifyAnswerTimeoutMs = notifyAnswerTimeoutMs;
   }
 
   @Override
@@ -38,7 +46,7 @@ public final class SandboxVerticle extends VerticleBase {
     MiniProgramApi miniProgram = new MiniProgramApi(config, wire, users, stats);
     ControlApi control = new ControlApi(wire, users, stats, miniProgram);
     PayCrypto crypto = new PayCrypto(config);
-    notifier = new Notifier(vertx, config, crypto, stats);
+    notifier = new Notifier(vertx, config, crypto, stats, notifyAnswerTimeoutMs);
     pay = new PayApi(vertx, config, wire, crypto, notifier, stats);
 
     Router router = Router.router(vertx);
@@ -66,7 +74,8 @@ public final class SandboxVerticle extends VerticleBase {
       miniProgram.prune(now);
     });
 
-    return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+            .setHttp2ClearTextEnabled(false))
         .requestHandler(router)
         .listen()
         .onSuccess(server -> {

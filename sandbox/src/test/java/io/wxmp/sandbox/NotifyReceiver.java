@@ -20,6 +20,9 @@ final class NotifyReceiver {
     }
   }
 
+  /** A planned "status" that leaves the request unanswered. */
+  static final int NO_ANSWER = -1;
+
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final Map<String, Queue<Integer>> plans = new ConcurrentHashMap<>();
   private HttpServer server;
@@ -31,7 +34,9 @@ final class NotifyReceiver {
       received.add(new Received(request.path(), headers, body.toString()));
       Queue<Integer> plan = plans.get(request.path());
       Integer status = plan == null ? null : plan.poll();
-      request.response().setStatusCode(status == null ? 204 : status).end();
+      if (status == null || status != NO_ANSWER) {
+        request.response().setStatusCode(status == null ? 204 : status).end();
+      }
     })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return this;
   }

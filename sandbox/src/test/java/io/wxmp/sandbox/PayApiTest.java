@@ -303,6 +303,29 @@ class PayApiTest {
   }
 
   @Test
+  void answersCarryTheWechatpayHeadersWithExactCapitalisationOverHttp11() throws Exception {
+    String raw;
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("GET /v3/pay/transactions/out-trade-no/X123456?mchid=" + config.mchId()
+          + " HTTP/1.1\r\nHost: api.mch.weixin.qq.com\r\nConnection: close\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      raw = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    assertThat(raw).startsWith("HTTP/1.1 401");
+    String[] parts = raw.split("\r\n\r\n", 2);
+    assertThat(parts[0]).contains("\r\nWechatpay-Timestamp: ", "\r\nWechatpay-Nonce: ", "\r\nWechatpay-Signature: ",
+        "\r\nWechatpay-Serial: " + keys.platformPublicKeyId() + "\r\n", "\r\nRequest-ID: ",
+        "\r\nContent-Type: application/json");
+    String timestamp = parts[0].split("Wechatpay-Timestamp: ")[1].split("\r\n")[0];
+    String nonce = parts[0].split("Wechatpay-Nonce: ")[1].split("\r\n")[0];
+    String signature = parts[0].split("Wechatpay-Signature: ")[1].split("\r\n")[0];
+    assertThat(PayCrypto.verify(keys.platform().getPublic(), timestamp + "\n" + nonce + "\n" + parts[1] + "\n",
+        signature)).isTrue();
+  }
+
+  @Test
   void paymentNotifyIsSignedAndEncryptedForTheSdkParser() {
     String outTradeNo = newOutTradeNo();
     String path = "/pay/notify/" + outTradeNo;
