@@ -26,13 +26,13 @@ import okhttp3.OkHttpClient;
  * {@code WXMP_PAY_API_URL} points at the sandbox: an OkHttp interceptor rewrites WeChat Pay's host, which the request
  * signature does not cover.
  */
-final class PayClients {
+public final class PayClients {
   static final String DEFAULT_API_URL = "https://api.mch.weixin.qq.com";
   private static final Set<String> WECHAT_PAY_HOSTS = Set.of("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com");
 
   private PayClients() {}
 
-  static WeChatPay create(Settings settings) {
+  public static WeChatPay create(Settings settings) {
     String appId = settings.required("WXMP_WX_APPID");
     String mchId = settings.required("WXMP_PAY_MCH_ID");
     String serial = settings.required("WXMP_PAY_MERCHANT_SERIAL");

@@ -11,7 +11,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Tuple;
+import com.wechat.pay.java.service.refund.model.AmountReq;
+import com.wechat.pay.java.service.refund.model.CreateRequest;
+import io.wxmp.handlers.pay.WeChatPay;
 import io.wxmp.server.DevStack;
+import io.wxmp.server.PayClients;
 import io.wxmp.server.Settings;
 import io.wxmp.server.WxmpServer;
 import io.wxmp.server.testkit.Reply;
@@ -420,6 +424,53 @@ class PayTest {
     assertThat(locked(b, item2)).isFalse();
     JsonObject admin = stack.api.get("/api/v1/admin/orders/" + id2, m.owner()).json();
     assertThat(admin.getJsonObject("refunded").getLong("amount")).isEqualTo(1);
+  }
+
+  /**
+   * A refund whose notify never comes (made at WeChat Pay with no notify_url, as if every delivery was lost) is
+   * settled by the job's query; a refund WeChat Pay never heard of is undone.
+   */
+  @Test
+  void refundWithoutNotifyIsSettledByTheJob() throws Exception {
+    TestStack.Merchant m = stack.newMerchant();
+    String item = item(m, "article", 600L, null);
+    Buyer b = newBuyer();
+    String id = orderId(b, item);
+    confirm(outTradeNo(id), null);
+    awaitStatus(id, "paid");
+    String outRefundNo = "Rjob" + System.nanoTime();
+    stack.sql("UPDATE orders SET status = 'refunding' WHERE id = $1", Tuple.of(Long.parseLong(id)));
+    stack.sql("INSERT INTO refunds (order_id, out_refund_no, amount_fen, reason, created_at) "
+        + "VALUES ($1, $2, 600, 'job test', now() - interval '1 hour')", Tuple.of(Long.parseLong(id), outRefundNo));
+    WeChatPay pay = PayClients.create(Settings.of(stack.settings));
+    CreateRequest request = new CreateRequest();
+    request.setOutTradeNo(outTradeNo(id));
+    request.setOutRefundNo(outRefundNo);
+    request.setReason("job test");
+    AmountReq amount = new AmountReq();
+    amount.setRefund(600L);
+    amount.setTotal(600L);
+    amount.setCurrency("CNY");
+    request.setAmount(amount);
+    pay.refunds().create(request);
+    TestStack.eventually("the job settles the refund", 10_000, () -> {
+      runJob();
+      return "refunded".equals(status(id));
+    });
+    assertThat(grants(id)).isZero();
+    assertThat(locked(b, item)).isTrue();
+    assertThat(outbox("order.refunded", id)).isEqualTo(1);
+
+    String id2 = orderId(b, item(m, "article", 100L, null));
+    confirm(outTradeNo(id2), null);
+    awaitStatus(id2, "paid");
+    stack.sql("UPDATE orders SET status = 'refunding' WHERE id = $1", Tuple.of(Long.parseLong(id2)));
+    stack.sql("INSERT INTO refunds (order_id, out_refund_no, amount_fen, reason, created_at) "
+        + "VALUES ($1, $2, 100, 'never sent', now() - interval '1 hour')", Tuple.of(Long.parseLong(id2),
+        "Rlost" + System.nanoTime()));
+    runJob();
+    assertThat(status(id2)).isEqualTo("paid");
+    assertThat(grants(id2)).isEqualTo(1);
   }
 
   @Test
