@@ -661,6 +661,45 @@ class PayTest {
     assertThatThrownBy(() -> WxmpServer.start(Settings.of(badMch))).hasMessageStartingWith("WXMP_PAY_MCH_ID:");
   }
 
+  /**
+   * The notify is received and processed but the transaction cannot commit (here a trigger makes its last insert
+   * fail, as a crash would before COMMIT): everything it did is rolled back, WeChat Pay gets a 500 and retries, and
+   * the retry after the fault is gone applies it once.
+   */
+  @Test
+  void notifyThatFailsBeforeCommitIsRetriedAndAppliedOnce() {
+    TestStack.Merchant m = stack.newMerchant();
+    String item = item(m, "article", 100L, null);
+    Buyer b = newBuyer();
+    String id = orderId(b, item);
+    String no = outTradeNo(id);
+    String fn = "fail_outbox_" + id;
+    stack.sql("CREATE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        + "IF NEW.payload->>'orderId' = '" + id + "' THEN RAISE EXCEPTION 'injected crash before commit'; END IF; "
+        + "RETURN NEW; END $$", Tuple.tuple());
+    stack.sql("CREATE TRIGGER " + fn + " BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION " + fn + "()",
+        Tuple.tuple());
+    try {
+      assertThat(confirm(no, null).status()).isEqualTo(200);
+      TestStack.eventually("the notify failed twice", 10_000, () -> stack.sandbox.get("/sandbox/pay/notifications",
+          null).jsonArray().stream().map(JsonObject.class::cast).filter(n -> no.equals(n.getString("outTradeNo")))
+          .anyMatch(n -> n.getJsonArray("attempts").size() >= 2
+              && n.getJsonArray("attempts").getJsonObject(0).getInteger("status") == 500));
+      assertThat(status(id)).isEqualTo("pending");
+      assertThat(grants(id)).isZero();
+      assertThat(stack.count("SELECT count(*) FROM pay_notifications WHERE out_trade_no = $1", Tuple.of(no)))
+          .isZero();
+    } finally {
+      stack.sql("DROP TRIGGER " + fn + " ON outbox", Tuple.tuple());
+      stack.sql("DROP FUNCTION " + fn + "()", Tuple.tuple());
+    }
+    awaitStatus(id, "paid");
+    assertThat(grants(id)).isEqualTo(1);
+    assertThat(outbox("order.paid", id)).isEqualTo(1);
+    assertThat(stack.count("SELECT count(*) FROM pay_notifications WHERE out_trade_no = $1", Tuple.of(no)))
+        .isEqualTo(1);
+  }
+
   /** The server is down when WeChat Pay delivers: the sandbox retries, and the order ends paid exactly once. */
   @Test
   void serverDownWhenTheNotifyComesEndsPaidOnce() {
