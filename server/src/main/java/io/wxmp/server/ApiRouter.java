@@ -11,6 +11,8 @@ import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
+import io.wxmp.handlers.items.ItemRoutes;
+import io.wxmp.handlers.pay.OrderRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,8 @@ final class ApiRouter {
     root.route(API + "/admin/*").handler(adminGate(deps));
     root.route(API + "/*").subRouter(AuthRoutes.create(deps));
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
+    root.route(API + "/*").subRouter(ItemRoutes.create(deps));
+    root.route(API + "/*").subRouter(OrderRoutes.create(deps));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

@@ -8,8 +8,9 @@ import java.security.SecureRandom;
 import java.util.List;
 
 /**
- * Dev-mode demo data: one merchant with an owner, an editor and an analyst account. The password is made fresh at
- * every start and printed, so none is written in code or docs.
+ * Dev-mode demo data: one merchant with an owner, an editor and an analyst account, and a few published items (a
+ * free article, a paid article, a paid course, a membership) to buy through the sandbox. The password is made fresh
+ * at every start and printed, so none is written in code or docs. Items are added only when the merchant has none.
  */
 final class DemoData {
   static final String MERCHANT_NAME = "Demo Knowledge Shop";
@@ -37,7 +38,29 @@ final class DemoData {
                     Tuple.of(merchantId, ACCOUNTS.get(0), hash, "owner"),
                     Tuple.of(merchantId, ACCOUNTS.get(1), hash, "editor"),
                     Tuple.of(merchantId, ACCOUNTS.get(2), hash, "analyst")))
+                .compose(done -> seedItems(tx, merchantId))
                 .map(done -> new Seeded(merchantId, password)))));
+  }
+
+  private static Future<Void> seedItems(io.vertx.sqlclient.SqlConnection tx, long merchantId) {
+    return tx.preparedQuery("""
+            INSERT INTO items (merchant_id, kind, title, summary, body, preview, tags, price_fen, membership_days, status)
+            SELECT $1, v.kind, v.title, v.summary, v.body, v.preview, v.tags, v.price_fen, v.days, 'published'
+            FROM (VALUES
+              ('article', 'Welcome to the demo shop', 'A free article: no payment needed.',
+               'Everything here runs locally against the WeChat sandbox.', NULL, ARRAY['demo','free'], NULL::bigint,
+               NULL::int),
+              ('article', 'Reactive backends in practice', 'A paid article (1.00 CNY).',
+               'The full text: futures, event loops and exactly-once payments.', 'The first paragraph, for free.',
+               ARRAY['vertx','backend'], 100, NULL),
+              ('course', 'WeChat Pay from zero', 'A paid course (9.90 CNY).',
+               'Lesson 1: prepay. Lesson 2: notifies. Lesson 3: reconciliation.', 'Lesson 1 is free.',
+               ARRAY['wechat','pay'], 990, NULL),
+              ('membership', 'Demo shop membership (30 days)', 'Every paid item of this shop for 30 days.',
+               'Thank you for being a member.', NULL, ARRAY['membership'], 1990, 30)
+            ) AS v(kind, title, summary, body, preview, tags, price_fen, days)
+            WHERE NOT EXISTS (SELECT 1 FROM items WHERE merchant_id = $1)""")
+        .execute(Tuple.of(merchantId)).mapEmpty();
   }
 
   private static String randomPassword() {

@@ -102,6 +102,34 @@ public final class DevStack implements AutoCloseable {
     s.put("WXMP_WX_APPID", APP_ID);
     s.put("WXMP_WX_SECRET", appSecret);
     s.put("WXMP_WX_API_URL", sandboxUrl());
+    s.putAll(paySettings());
+    return s;
+  }
+
+  /**
+   * WeChat Pay pointed at the sandbox: the merchant private key and the WeChat Pay public key are written as PEM files
+   * under {@code <dataDir>/keys/} (fresh keys at every start, like the sandbox's), ids and the APIv3 key passed as is.
+   * The notify URL is left to the caller (it is this server's public URL).
+   */
+  private Map<String, String> paySettings() {
+    Path keysDir = dataDir.resolve("keys");
+    Path merchantKey = keysDir.resolve("merchant_private_key.pem");
+    Path platformKey = keysDir.resolve("wechatpay_public_key.pem");
+    try {
+      Files.createDirectories(keysDir);
+      Files.writeString(merchantKey, SandboxKeys.toPem(keys.merchant().getPrivate()));
+      Files.writeString(platformKey, SandboxKeys.toPem(keys.platform().getPublic()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, String> s = new HashMap<>();
+    s.put("WXMP_PAY_MCH_ID", MCH_ID);
+    s.put("WXMP_PAY_MERCHANT_KEY_FILE", merchantKey.toAbsolutePath().toString());
+    s.put("WXMP_PAY_MERCHANT_SERIAL", keys.merchantSerial());
+    s.put("WXMP_PAY_APIV3_KEY", keys.apiV3Key());
+    s.put("WXMP_PAY_PUBLIC_KEY_FILE", platformKey.toAbsolutePath().toString());
+    s.put("WXMP_PAY_PUBLIC_KEY_ID", keys.platformPublicKeyId());
+    s.put("WXMP_PAY_API_URL", sandboxUrl());
     return s;
   }
 

@@ -45,6 +45,11 @@ public final class Main {
           settings.integer("WXMP_SANDBOX_PORT", 0, 65535), 1.0,
           Arrays.asList(settings.required("WXMP_RISKY_WORDS").split(",")));
       settings = settings.with(stack.settings());
+      if (settings.string("WXMP_PAY_NOTIFY_URL") == null && settings.string("WXMP_PUBLIC_URL") == null) {
+        // The in-process sandbox delivers WeChat Pay notifies to this server directly.
+        settings = settings.with(java.util.Map.of("WXMP_PAY_NOTIFY_URL",
+            "http://127.0.0.1:" + settings.required("WXMP_HTTP_PORT")));
+      }
     }
     WxmpServer server;
     try {

@@ -131,6 +131,11 @@ public final class Settings {
         Map.entry("WXMP_RANKING_MAX_BATCH", "256"),
         Map.entry("WXMP_RANKING_QUEUE_BOUND", "10000"),
         Map.entry("WXMP_RANKING_FP16", "false"),
-        Map.entry("WXMP_RISKY_WORDS", "赌博,casino,scam"));
+        Map.entry("WXMP_RISKY_WORDS", "赌博,casino,scam"),
+        Map.entry("WXMP_PAY_API_URL", "https://api.mch.weixin.qq.com"),
+        Map.entry("WXMP_PAY_ORDER_TTL_SEC", "900"),
+        Map.entry("WXMP_PAY_RECONCILE_INTERVAL_SEC", "60"),
+        Map.entry("WXMP_PAY_RECONCILE_AFTER_SEC", "300"),
+        Map.entry("WXMP_PAY_NOTIFY_MAX_AGE_SEC", "300"));
   }
 }

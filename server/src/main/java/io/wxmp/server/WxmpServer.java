@@ -21,6 +21,8 @@ import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
+import io.wxmp.handlers.pay.ReconciliationJob;
+import io.wxmp.handlers.pay.WeChatPay;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -44,8 +46,13 @@ public final class WxmpServer {
   private final Redis redis;
   private final int port;
   private final List<String> deployments;
+  private final ReconciliationJob reconciliation;
+  private final long reconcileTimer;
 
-  private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments) {
+  private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments,
+      ReconciliationJob reconciliation, long reconcileTimer) {
+    this.reconciliation = reconciliation;
+    this.reconcileTimer = reconcileTimer;
     this.vertx = vertx;
     this.pg = pg;
     this.redis = redis;
@@ -67,8 +74,13 @@ public final class WxmpServer {
     settings.required("WXMP_WX_APPID");
     settings.required("WXMP_WX_SECRET");
 
+    WeChatPay pay = PayClients.create(settings); // a bad WXMP_PAY_* setting stops start-up before anything starts
+
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // vertx-micrometer keeps backends in a JVM-wide map by registry name: a name of its own per server, or a second
+    // server in the same JVM (tests) would record into the first one's registry and scrape an empty one.
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+        .setRegistryName("wxmp-" + java.util.UUID.randomUUID())
         .setEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME));
@@ -81,10 +93,15 @@ public final class WxmpServer {
     Redis redisClient = RedisClients.create(vertx, settings);
     RedisAPI redis = RedisAPI.api(redisClient);
     WorkerExecutor wechatPool = vertx.createSharedWorkerExecutor("wechat", workers, 30, TimeUnit.SECONDS);
+    long reconcileEveryMs = settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400) * 1000L;
+    Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
     RankingConfig rankingConfig = rankingConfig(settings);
     RankingClient ranking = new RankingClient(vertx);
     Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl),
-        WeChatClients.miniApp(settings, redis), new Upstream(wechatPool, upstreamTimeoutMs), registry, ranking);
+        WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
+    // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
+    ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
+        Math.max(reconcileEveryMs, 60_000));
     Health health = new Health(pg, redis, ranking::ping);
     String openApi = resource("/openapi.yaml");
 
@@ -105,7 +122,9 @@ public final class WxmpServer {
         .map(id -> {
           deployments.add(0, id);
           log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
-          return new WxmpServer(vertx, pg, redisClient, port, deployments);
+          long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
+              .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
+          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer);
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
   }
@@ -136,8 +155,14 @@ public final class WxmpServer {
         settings.bool("WXMP_RANKING_FP16"));
   }
 
+  /** The WeChat Pay reconciliation job (also run by a timer); tests call {@code runOnce()} directly. */
+  public ReconciliationJob reconciliation() {
+    return reconciliation;
+  }
+
   /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
+    vertx.cancelTimer(reconcileTimer);
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments) {
       undeployed = undeployed.compose(v -> vertx.undeploy(id));

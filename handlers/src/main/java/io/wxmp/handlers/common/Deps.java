@@ -3,9 +3,10 @@ package io.wxmp.handlers.common;
 import cn.binarywang.wx.miniapp.api.WxMaService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
-import io.wxmp.gpu.RankingClient;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
+import io.wxmp.gpu.RankingClient;
+import io.wxmp.handlers.pay.WeChatPay;
 
 /**
  * What the feature routers need, built once in the server's Main and passed in (no static singletons).
@@ -13,6 +14,7 @@ import io.vertx.sqlclient.Pool;
  * @param wechat the WxJava mini-program service, pointed at WeChat or the sandbox; call it only through {@code upstream}
  * @param upstream the named, bounded worker pool for blocking SDK calls, with the upstream timeout
  * @param ranking the client of the ranking worker verticle (similarity top-k on the event bus)
+ * @param pay the WeChat Pay settings and SDK services (call the services only through {@code upstream})
  */
 public record Deps(
     Vertx vertx,
@@ -22,4 +24,5 @@ public record Deps(
     WxMaService wechat,
     Upstream upstream,
     MeterRegistry metrics,
-    RankingClient ranking) {}
+    RankingClient ranking,
+    WeChatPay pay) {}

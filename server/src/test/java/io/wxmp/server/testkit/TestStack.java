@@ -87,6 +87,8 @@ public final class TestStack {
       settings.put("WXMP_HTTP_INSTANCES", "2");
       settings.put("WXMP_UPSTREAM_TIMEOUT_MS", "1500");
       settings.put("WXMP_PUBLIC_URL", "http://127.0.0.1:" + port);
+      // Tests run the WeChat Pay reconciliation job themselves (server().reconciliation().runOnce()).
+      settings.put("WXMP_PAY_RECONCILE_INTERVAL_SEC", "3600");
       TestStack stack = new TestStack(dev, settings, port);
       stack.startServer();
       return stack;
