@@ -1,7 +1,6 @@
 package io.wxmp.handlers.common;
 
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import java.util.concurrent.TimeoutException;
@@ -72,9 +71,5 @@ public final class FailureHandler {
   /** Answers unmatched routes with the same body as every other error. */
   public static void notFound(RoutingContext ctx) {
     send(ctx, ApiException.notFound());
-  }
-
-  public static JsonObject errorBody(String code, String message) {
-    return new ApiException(400, code, message).body();
   }
 }
