@@ -11,6 +11,7 @@ import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
+import io.wxmp.handlers.quiz.QuizRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +23,8 @@ final class ApiRouter {
 
   private ApiRouter() {}
 
-  static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml) {
+  static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
+      QuizRoutes.Config quiz) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -38,6 +40,7 @@ final class ApiRouter {
     root.route(API + "/admin/*").handler(adminGate(deps));
     root.route(API + "/*").subRouter(AuthRoutes.create(deps));
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
+    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

@@ -125,6 +125,8 @@ public final class Settings {
         Map.entry("WXMP_UPSTREAM_TIMEOUT_MS", "3000"),
         Map.entry("WXMP_USER_TOKEN_TTL_SEC", "604800"),
         Map.entry("WXMP_ADMIN_TOKEN_TTL_SEC", "43200"),
-        Map.entry("WXMP_RISKY_WORDS", "赌博,casino,scam"));
+        Map.entry("WXMP_RISKY_WORDS", "赌博,casino,scam"),
+        Map.entry("WXMP_QUIZ_SUBMIT_GRACE_MS", "2000"),
+        Map.entry("WXMP_QUIZ_SHUFFLE", "true"));
   }
 }

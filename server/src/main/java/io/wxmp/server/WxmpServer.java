@@ -17,6 +17,7 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
+import io.wxmp.handlers.quiz.QuizRoutes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -60,6 +61,8 @@ public final class WxmpServer {
     long upstreamTimeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
     long userTtl = settings.integer("WXMP_USER_TOKEN_TTL_SEC", 60, 90 * 86_400);
     long adminTtl = settings.integer("WXMP_ADMIN_TOKEN_TTL_SEC", 60, 30 * 86_400);
+    QuizRoutes.Config quiz = new QuizRoutes.Config(settings.integer("WXMP_QUIZ_SUBMIT_GRACE_MS", 0, 60_000),
+        settings.bool("WXMP_QUIZ_SHUFFLE"));
     settings.required("WXMP_WX_APPID");
     settings.required("WXMP_WX_SECRET");
 
@@ -88,7 +91,7 @@ public final class WxmpServer {
           return null;
         }, false)
         .compose(v -> vertx.deployVerticle(
-            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi)),
+            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(id);
