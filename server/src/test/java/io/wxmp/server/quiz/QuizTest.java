@@ -179,6 +179,8 @@ class QuizTest {
     assertThat(list.status()).isEqualTo(200);
     assertThat(list.json().getJsonArray("items").stream().map(JsonObject.class::cast)
         .anyMatch(i -> i.getString("id").equals(quizId))).isTrue();
+    assertThat(stack.api.get("/openapi.yaml", null).raw().toString())
+        .contains("/quizzes/{id}/attempts/{attemptId}/submit").contains("/admin/quizzes/{id}");
   }
 
   @Test
@@ -335,6 +337,17 @@ class QuizTest {
     stack.sql("UPDATE quiz_attempts SET duration_ms = 10000 WHERE quiz_id = $1 AND user_id = ANY($2)",
         Tuple.of(Long.parseLong(quizId), (Object) new Long[] {users[2], users[3]}));
     deleteBoard(quizId); // the board is rebuilt from PostgreSQL, now with the exact tie
+
+    // ten readers at once find it missing: one rebuilds under the lock, the others wait for it; all see everyone
+    List<Future<Reply>> readers = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      readers.add(stack.api.sendAsync(HttpMethod.GET, "/api/v1/quizzes/" + quizId + "/leaderboard", tokens[i % 4],
+          null, null));
+    }
+    assertThat(all(readers)).allSatisfy(r -> {
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.json().getJsonArray("entries")).hasSize(4);
+    });
 
     JsonObject board = stack.api.get("/api/v1/quizzes/" + quizId + "/leaderboard", tokens[3]).json();
     JsonArray entries = board.getJsonArray("entries");
