@@ -84,25 +84,34 @@ public final class QuizRepository {
       FROM quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id
       WHERE a.id = $1 AND a.quiz_id = $2 AND a.user_id = $3""";
   /**
-   * The exactly-once gate: only an unsubmitted attempt inside deadline + grace becomes submitted. The duration is
-   * server time, capped at the deadline (the grace forgives network delay, it does not add answering time).
+   * The whole submit as one statement, so one transaction: the exactly-once gate (only an unsubmitted attempt
+   * inside deadline + grace becomes submitted) and, only if it passed, the graded answers, the points award and the
+   * interest events. A second or concurrent submit, or a late one, updates no row and so writes nothing. The
+   * duration is server time, capped at the deadline (the grace forgives network delay; it adds no answering time).
    */
   private static final String SUBMIT = """
-      UPDATE quiz_attempts
-      SET submitted_at = now(), score = $4, total = $5, points_awarded = $6,
-          duration_ms = GREATEST(0, (extract(epoch FROM LEAST(now(), deadline) - started_at) * 1000)::bigint)
-      WHERE id = $1 AND user_id = $2 AND submitted_at IS NULL
-        AND now() <= deadline + make_interval(secs => $3::double precision / 1000)
-      RETURNING duration_ms""";
+      WITH submitted AS (
+        UPDATE quiz_attempts
+        SET submitted_at = now(), score = $4, total = $5, points_awarded = $6,
+            duration_ms = GREATEST(0, (extract(epoch FROM LEAST(now(), deadline) - started_at) * 1000)::bigint)
+        WHERE id = $1 AND user_id = $2 AND submitted_at IS NULL
+          AND now() <= deadline + make_interval(secs => $3::double precision / 1000)
+        RETURNING id, user_id, duration_ms
+      ), answers AS (
+        INSERT INTO quiz_attempt_answers (attempt_id, question_id, choice_id, correct)
+        SELECT s.id, a.question_id, a.choice_id, a.correct
+        FROM submitted s, unnest($7::bigint[], $8::bigint[], $9::boolean[]) AS a(question_id, choice_id, correct)
+      ), award AS (
+        INSERT INTO points_ledger (user_id, source_key, delta, reason)
+        SELECT s.user_id, 'quiz-attempt:' || s.id, $6, 'quiz' FROM submitted s WHERE $6 > 0
+      ), interests AS (
+        INSERT INTO user_interest_events (user_id, tag, source, weight)
+        SELECT s.user_id, t.tag, 'quiz-attempt:' || s.id, t.weight
+        FROM submitted s, unnest($10::text[], $11::real[]) AS t(tag, weight)
+      )
+      SELECT duration_ms FROM submitted""";
+  /** Why a submit changed nothing; a separate statement, so it sees a submit that committed meanwhile. */
   private static final String SUBMITTED = "SELECT submitted_at IS NOT NULL FROM quiz_attempts WHERE id = $1";
-  private static final String INSERT_ANSWERS = """
-      INSERT INTO quiz_attempt_answers (attempt_id, question_id, choice_id, correct)
-      SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::boolean[])""";
-  private static final String AWARD = """
-      INSERT INTO points_ledger (user_id, source_key, delta, reason) VALUES ($1, $2, $3, $4)""";
-  private static final String INTEREST_EVENTS = """
-      INSERT INTO user_interest_events (user_id, tag, source, weight)
-      SELECT $1, tag, $2, weight FROM unnest($3::text[], $4::real[]) AS t(tag, weight)""";
   /** Each user's best finished attempt: higher score, then shorter duration, then the earlier one. */
   private static final String BEST_PER_USER = """
       SELECT DISTINCT ON (user_id) user_id, score, duration_ms FROM quiz_attempts
@@ -273,29 +282,18 @@ public final class QuizRepository {
   public record Submitted(Long durationMs, boolean alreadySubmitted) {}
 
   /**
-   * Submits exactly once: the conditional update, the answers, the points award and the interest events commit
-   * together or not at all. A second or concurrent submit (or one past the deadline) updates no row and writes
-   * nothing.
+   * Submits exactly once (see {@link #SUBMIT}): the score, answers, award and interest events commit together or
+   * not at all.
    */
   public Future<Submitted> submit(long attemptId, long userId, long graceMs, Grading g) {
-    return pg.withTransaction(tx -> tx.preparedQuery(SUBMIT)
-        .execute(Tuple.of(attemptId, userId, graceMs, g.score(), g.total(), g.points()))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return tx.preparedQuery(SUBMITTED).execute(Tuple.of(attemptId))
-                .map(r -> new Submitted(null, r.iterator().next().getBoolean(0)));
-          }
-          long durationMs = rows.iterator().next().getLong(0);
-          return tx.preparedQuery(INSERT_ANSWERS).execute(Tuple.of(attemptId,
-                  g.questionIds().toArray(new Long[0]), g.choiceIds().toArray(new Long[0]),
-                  g.correct().toArray(new Boolean[0])))
-              .compose(v -> g.points() <= 0 ? Future.succeededFuture() : tx.preparedQuery(AWARD)
-                  .execute(Tuple.of(userId, "quiz-attempt:" + attemptId, g.points(), "quiz")).mapEmpty())
-              .compose(v -> g.tags().isEmpty() ? Future.succeededFuture() : tx.preparedQuery(INTEREST_EVENTS)
-                  .execute(Tuple.of(userId, "quiz-attempt:" + attemptId, g.tags().toArray(new String[0]),
-                      g.weights().toArray(new Float[0]))).mapEmpty())
-              .map(v -> new Submitted(durationMs, false));
-        }))
+    Tuple args = Tuple.from(new Object[] {attemptId, userId, graceMs, g.score(), g.total(), g.points(),
+        g.questionIds().toArray(new Long[0]), g.choiceIds().toArray(new Long[0]), g.correct().toArray(new Boolean[0]),
+        g.tags().toArray(new String[0]), g.weights().toArray(new Float[0])});
+    return pg.preparedQuery(SUBMIT).execute(args)
+        .compose(rows -> rows.size() > 0
+            ? Future.succeededFuture(new Submitted(rows.iterator().next().getLong(0), false))
+            : pg.preparedQuery(SUBMITTED).execute(Tuple.of(attemptId))
+                .map(r -> new Submitted(null, r.iterator().next().getBoolean(0))))
         // the ledger's unique source_key is the last line of defence: a duplicate award is an already-submit
         .recover(failure -> isUniqueViolation(failure)
             ? Future.succeededFuture(new Submitted(null, true)) : Future.failedFuture(failure));
