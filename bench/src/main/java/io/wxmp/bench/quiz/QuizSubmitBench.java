@@ -25,22 +25,28 @@ import java.util.function.IntFunction;
  *
  * <p>Everything runs in one JVM on the same machine: embedded PostgreSQL and Redis, the sandbox, the real server
  * (two HTTP event-loop verticles, as in the tests) and the client, so the client's CPU is part of the cost.
- * Options (system properties): {@code -Dusers=1000 -Drounds=3 -Dquestions=5}.
+ * Options (system properties): {@code -Dusers=1000 -Drounds=5 -Dquestions=5}.
  */
 public final class QuizSubmitBench {
   private QuizSubmitBench() {}
 
   public static void main(String[] args) throws Exception {
     int users = Integer.getInteger("users", 1000);
-    int rounds = Integer.getInteger("rounds", 3);
+    int rounds = Integer.getInteger("rounds", 5);
     int questions = Integer.getInteger("questions", 5);
     System.out.printf("QuizSubmitBench: %d users, %d rounds (+1 warm-up), %d questions; %d CPUs, JDK %s, max heap %d MiB%n",
         users, rounds, questions, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
         Runtime.getRuntime().maxMemory() >> 20);
+    System.out.printf("load average at the start: %s%n", loadAverage());
     TestStack stack = TestStack.create();
     WebClient client = WebClient.create(stack.clientVertx, new WebClientOptions().setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(users).setMaxWaitQueueSize(-1));
     try {
+      System.out.printf("PostgreSQL %s (embedded; fsync=%s, synchronous_commit=%s), pool %s connections%n",
+          stack.sql("SHOW server_version", Tuple.tuple()).iterator().next().getString(0),
+          stack.sql("SHOW fsync", Tuple.tuple()).iterator().next().getString(0),
+          stack.sql("SHOW synchronous_commit", Tuple.tuple()).iterator().next().getString(0),
+          stack.settings.getOrDefault("WXMP_PG_POOL_SIZE", "16"));
       TestStack.Merchant merchant = stack.newMerchant();
       Reply created = stack.api.post("/api/v1/admin/quizzes", merchant.owner(), quiz(questions, rounds + 1));
       if (created.status() != 201) {
@@ -109,12 +115,23 @@ public final class QuizSubmitBench {
       Reply board = stack.api.get("/api/v1/quizzes/" + quizId + "/leaderboard?limit=3", tokens.get(0));
       System.out.printf("check: %d finished attempts, %d point awards (attempts with score 0 earn none), board top %s%n",
           finished, awards, board.json().getJsonArray("entries").encode());
-      System.out.printf("JVM: %s%n", ManagementFactory.getRuntimeMXBean().getVmName());
+      System.out.printf("JVM: %s; load average at the end: %s%n", ManagementFactory.getRuntimeMXBean().getVmName(),
+          loadAverage());
     } finally {
       client.close();
       stack.close();
     }
     System.exit(0);
+  }
+
+  /** The machine's 1/5/15-minute load: other work on the same cores changes the numbers, so it is printed. */
+  private static String loadAverage() {
+    try {
+      String[] parts = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+      return parts[0] + " " + parts[1] + " " + parts[2];
+    } catch (java.io.IOException | RuntimeException e) {
+      return String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
   }
 
   /** CPU time of this JVM (server and client, not PostgreSQL or Redis, which are their own processes). */
