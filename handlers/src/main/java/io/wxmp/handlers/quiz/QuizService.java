@@ -34,7 +34,7 @@ public final class QuizService {
   private final long graceMs;
   private final boolean shuffle;
   /** Question sets never change once written (edits make a new version), so they can be cached by version. */
-  private final Map<String, Future<Content>> contents = new ConcurrentHashMap<>();
+  private final Map<String, Content> contents = new ConcurrentHashMap<>();
 
   public QuizService(QuizRepository repository, Leaderboard leaderboard, long graceMs, boolean shuffle) {
     this.repository = repository;
@@ -222,16 +222,16 @@ public final class QuizService {
 
   private Future<Content> content(long quizId, int version) {
     String key = quizId + ":" + version;
-    Future<Content> cached = contents.get(key);
-    if (cached != null && !cached.failed()) {
-      return cached;
+    Content cached = contents.get(key);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
     }
-    if (contents.size() >= CACHE_LIMIT) {
-      contents.clear();
-    }
-    Future<Content> loaded = repository.content(quizId, version);
-    contents.put(key, loaded);
-    return loaded;
+    return repository.content(quizId, version).onSuccess(loaded -> {
+      if (contents.size() >= CACHE_LIMIT) {
+        contents.clear(); // crude bound; a miss costs one indexed query
+      }
+      contents.put(key, loaded);
+    });
   }
 
   private static ApiException alreadySubmitted() {
