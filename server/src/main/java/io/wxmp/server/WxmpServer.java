@@ -69,6 +69,9 @@ public final class WxmpServer {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
         .setEnabled(true)
+        // one registry name per server: under the default name a second server in the same JVM (tests) would
+        // reuse the first one's registry and its /metrics would stay empty
+        .setRegistryName("wxmp-" + java.util.UUID.randomUUID())
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE));
     Vertx vertx = Vertx.builder()
