@@ -211,6 +211,40 @@ class QuizTest {
   }
 
   @Test
+  void aOneSecondQuizExpiresOnTheServersClock() {
+    // A real 1 s time limit: poll the database clock (the server's clock) until deadline + the 2 s grace has
+    // passed, then submit. About three seconds, no sleeping as synchronisation.
+    JsonObject quiz = createQuiz(quizBody(1, 1, 1, "published"));
+    String token = stack.newUserToken();
+    String attemptId = startAttempt(token, quiz.getString("id")).getString("attemptId");
+    TestStack.eventually("deadline + grace passed", 10_000, () -> stack.count(
+        "SELECT count(*) FROM quiz_attempts WHERE id = $1 AND now() > deadline + interval '2 seconds'",
+        Tuple.of(Long.parseLong(attemptId))) == 1);
+    Reply late = submit(token, quiz.getString("id"), attemptId, answers(quiz, 1));
+    assertThat(late.status()).isEqualTo(409);
+    assertThat(late.errorCode()).isEqualTo("attempt_expired");
+    assertThat(stack.count("SELECT count(*) FROM quiz_attempts WHERE id = $1 AND submitted_at IS NULL",
+        Tuple.of(Long.parseLong(attemptId)))).isEqualTo(1);
+  }
+
+  @Test
+  void eachAttemptGetsItsOwnOrderOfTheSameQuestions() {
+    JsonObject quiz = publishedQuiz(5);
+    List<String> ids = new ArrayList<>();
+    quiz.getJsonArray("questions").forEach(q -> ids.add(((JsonObject) q).getString("id")));
+    java.util.Set<List<String>> orders = new java.util.HashSet<>();
+    for (int i = 0; i < 4; i++) {
+      JsonObject attempt = startAttempt(stack.newUserToken(), quiz.getString("id"));
+      List<String> order = new ArrayList<>();
+      attempt.getJsonArray("questions").forEach(q -> order.add(((JsonObject) q).getString("id")));
+      assertThat(order).containsExactlyInAnyOrderElementsOf(ids);
+      orders.add(order);
+    }
+    // four shuffles of five questions all alike: (1/120)^3, under one chance in a million
+    assertThat(orders).hasSizeGreaterThan(1);
+  }
+
+  @Test
   void twentyConcurrentSubmitsGiveOneScoreAndOneAward() {
     JsonObject quiz = publishedQuiz(3);
     String quizId = quiz.getString("id");
