@@ -13,6 +13,7 @@ import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
+import io.wxmp.handlers.quiz.QuizRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,8 @@ final class ApiRouter {
 
   private ApiRouter() {}
 
-  static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml) {
+  static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
+      QuizRoutes.Config quiz) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -42,6 +44,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
+    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

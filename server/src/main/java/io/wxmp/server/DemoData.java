@@ -4,17 +4,22 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import io.wxmp.handlers.admin.Passwords;
+import io.wxmp.handlers.quiz.QuizRepository;
+import io.wxmp.handlers.quiz.QuizRepository.NewChoice;
+import io.wxmp.handlers.quiz.QuizRepository.NewQuestion;
 import java.security.SecureRandom;
 import java.util.List;
 
 /**
- * Dev-mode demo data: one merchant with an owner, an editor and an analyst account, and a few published items (a
- * free article, a paid article, a paid course, a membership) to buy through the sandbox. The password is made fresh
- * at every start and printed, so none is written in code or docs. Items are added only when the merchant has none.
+ * Dev-mode demo data: one merchant with an owner, an editor and an analyst account, a few published items (a free
+ * article, a paid article, a paid course, a membership) to buy through the sandbox, and a published demo quiz. The
+ * password is made fresh at every start and printed, so none is written in code or docs. Items are added only when
+ * the merchant has none; the quiz only when it is missing.
  */
 final class DemoData {
   static final String MERCHANT_NAME = "Demo Knowledge Shop";
   static final List<String> ACCOUNTS = List.of("demo-owner", "demo-editor", "demo-analyst");
+  static final String QUIZ_TITLE = "中国茶文化小测验 (demo)";
   private static final String ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
 
   private DemoData() {}
@@ -39,7 +44,27 @@ final class DemoData {
                     Tuple.of(merchantId, ACCOUNTS.get(1), hash, "editor"),
                     Tuple.of(merchantId, ACCOUNTS.get(2), hash, "analyst")))
                 .compose(done -> seedItems(tx, merchantId))
-                .map(done -> new Seeded(merchantId, password)))));
+                .map(done -> new Seeded(merchantId, password)))))
+        .compose(seeded -> seedQuiz(pg, seeded.merchantId()).map(seeded));
+  }
+
+  /**
+   * The demo quiz, once. Checking before inserting is safe here: dev mode seeds at start-up, from the one process
+   * that owns the data folder.
+   */
+  static Future<Void> seedQuiz(Pool pg, long merchantId) {
+    List<NewQuestion> questions = List.of(
+        new NewQuestion("龙井茶产自哪里？", List.of("tea", "culture"), List.of(
+            new NewChoice("杭州", true), new NewChoice("福州", false), new NewChoice("昆明", false))),
+        new NewQuestion("普洱茶属于哪一类茶？", List.of("tea"), List.of(
+            new NewChoice("绿茶", false), new NewChoice("黑茶", true), new NewChoice("白茶", false))),
+        new NewQuestion("《茶经》的作者是谁？", List.of("culture", "history"), List.of(
+            new NewChoice("陆羽", true), new NewChoice("李白", false), new NewChoice("苏轼", false))));
+    return pg.preparedQuery("SELECT 1 FROM quizzes WHERE merchant_id = $1 AND title = $2")
+        .execute(Tuple.of(merchantId, QUIZ_TITLE))
+        .compose(rows -> rows.size() > 0 ? Future.<Void>succeededFuture() : new QuizRepository(pg).create(merchantId,
+                new QuizRepository.QuizFields(QUIZ_TITLE, 60, 3, 10, null, null, "published"), questions)
+            .<Void>mapEmpty());
   }
 
   private static Future<Void> seedItems(io.vertx.sqlclient.SqlConnection tx, long merchantId) {

@@ -136,6 +136,8 @@ public final class Settings {
         Map.entry("WXMP_PAY_ORDER_TTL_SEC", "900"),
         Map.entry("WXMP_PAY_RECONCILE_INTERVAL_SEC", "60"),
         Map.entry("WXMP_PAY_RECONCILE_AFTER_SEC", "300"),
-        Map.entry("WXMP_PAY_NOTIFY_MAX_AGE_SEC", "300"));
+        Map.entry("WXMP_PAY_NOTIFY_MAX_AGE_SEC", "300"),
+        Map.entry("WXMP_QUIZ_SUBMIT_GRACE_MS", "2000"),
+        Map.entry("WXMP_QUIZ_SHUFFLE", "true"));
   }
 }

@@ -23,6 +23,7 @@ import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
 import io.wxmp.handlers.pay.ReconciliationJob;
 import io.wxmp.handlers.pay.WeChatPay;
+import io.wxmp.handlers.quiz.QuizRoutes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -71,6 +72,8 @@ public final class WxmpServer {
     long upstreamTimeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
     long userTtl = settings.integer("WXMP_USER_TOKEN_TTL_SEC", 60, 90 * 86_400);
     long adminTtl = settings.integer("WXMP_ADMIN_TOKEN_TTL_SEC", 60, 30 * 86_400);
+    QuizRoutes.Config quiz = new QuizRoutes.Config(settings.integer("WXMP_QUIZ_SUBMIT_GRACE_MS", 0, 60_000),
+        settings.bool("WXMP_QUIZ_SHUFFLE"));
     settings.required("WXMP_WX_APPID");
     settings.required("WXMP_WX_SECRET");
 
@@ -117,7 +120,7 @@ public final class WxmpServer {
           return ranking.ping();
         })
         .compose(backend -> vertx.deployVerticle(
-            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi)),
+            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
