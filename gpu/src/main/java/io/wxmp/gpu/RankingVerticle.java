@@ -94,7 +94,15 @@ public final class RankingVerticle extends VerticleBase {
     Gauge.builder("wxmp.ranking.queue", this, v -> v.queued()).description("requests waiting").register(registry);
 
     // CUDA contexts belong to a thread: detect on the thread that will score.
-    return rankingThread.executeBlocking(() -> factory.select(config.backend()))
+    return rankingThread.executeBlocking(() -> {
+          try {
+            return factory.select(config.backend());
+          } catch (LinkageError e) {
+            // An Error escaping here would leave the deployment pending forever: fail it with a reason instead.
+            throw new IllegalStateException("the ranking engine could not load (" + e + "); the CPU scorer needs "
+                + "the JVM option --add-modules jdk.incubator.vector", e);
+          }
+        })
         .compose(s -> {
           scorer = s;
           EventBus eb = vertx.eventBus();

@@ -243,6 +243,24 @@ class RankingVerticleTest {
   }
 
   @Test
+  void aCpuScorerThatCannotLoadFailsTheDeploymentInsteadOfHanging(Vertx vertx) throws Exception {
+    RankingConfig config = RankingConfig.defaults().withDim(DIM).withBackend(RankingConfig.Backend.CPU);
+    ScorerFactory noVectorApi = new ScorerFactory() {
+      @Override
+      public Scorer cpu() {
+        throw new NoClassDefFoundError("jdk/incubator/vector/FloatVector");
+      }
+
+      @Override
+      public Scorer cuda() {
+        throw new UnsupportedOperationException();
+      }
+    };
+    Throwable t = failureOf(deploy(vertx, new RankingVerticle(config, new SimpleMeterRegistry(), noVectorApi)));
+    assertThat(t).isInstanceOf(IllegalStateException.class).hasMessageContaining("--add-modules jdk.incubator.vector");
+  }
+
+  @Test
   void pingAnswersWithinATimeout(Vertx vertx) throws Exception {
     RankingConfig config = RankingConfig.defaults().withDim(DIM).withBackend(RankingConfig.Backend.CPU);
     await(deploy(vertx, new RankingVerticle(config, new SimpleMeterRegistry())));

@@ -18,6 +18,11 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      System.err.println("wxmp: start Java with --add-modules jdk.incubator.vector (the ranking engine's CPU path "
+          + "uses the Vector API), e.g. java --add-modules jdk.incubator.vector -jar wxmp.jar");
+      System.exit(2);
+    }
     Settings settings;
     try {
       settings = Settings.load(System.getenv());

@@ -76,35 +76,27 @@ public final class QuizSubmitBench {
           bodies.add(answers(quiz, (i + round) % (questions + 1)).toBuffer());
         }
 
-        long[] latencies = new long[users];
-        int[] statuses = new int[users];
-        List<Future<HttpResponse<Buffer>>> all = new ArrayList<>(users);
-        long cpuBefore = jvmCpuNanos();
-        long start = System.nanoTime();
-        for (int i = 0; i < users; i++) {
-          int index = i;
-          long sent = System.nanoTime();
-          all.add(client.post(stack.apiPort(), "127.0.0.1",
-                  "/api/v1/quizzes/" + quizId + "/attempts/" + attempts.get(i) + "/submit")
-              .putHeader("Authorization", "Bearer " + tokens.get(i))
-              .putHeader("Content-Type", "application/json")
-              .timeout(60_000)
-              .sendBuffer(bodies.get(i))
-              .onComplete(done -> {
-                latencies[index] = System.nanoTime() - sent;
-                statuses[index] = done.succeeded() ? done.result().statusCode() : -1;
-              }));
-        }
-        Future.join(all).await(120, TimeUnit.SECONDS);
-        long wall = System.nanoTime() - start;
-        long cpu = jvmCpuNanos() - cpuBefore;
-        long ok = Arrays.stream(statuses).filter(s -> s == 200).count();
-        long[] sorted = latencies.clone();
-        Arrays.sort(sorted);
+        // Baseline in the same round, on the same users and connections: the same burst of GET /me (token check in
+        // Redis plus one PostgreSQL read), the floor of an authenticated request. The ratio is the submit's price.
+        Burst me = burst(users, i -> client.get(stack.apiPort(), "127.0.0.1", "/api/v1/me")
+            .putHeader("Authorization", "Bearer " + tokens.get(i)).timeout(60_000).send());
+        Burst submit = burst(users, i -> client.post(stack.apiPort(), "127.0.0.1",
+                "/api/v1/quizzes/" + quizId + "/attempts/" + attempts.get(i) + "/submit")
+            .putHeader("Authorization", "Bearer " + tokens.get(i))
+            .putHeader("Content-Type", "application/json")
+            .timeout(60_000)
+            .sendBuffer(bodies.get(i)));
+        long ok = submit.ok();
         System.out.printf("%s: %d submits (%d x 200) in %d ms = %.0f submits/s; latency p50 %d ms, p99 %d ms, "
-                + "max %d ms; JVM (server + client) CPU %.2f ms per submit%n",
-            round == 0 ? "warm-up" : "round " + round, users, ok, wall / 1_000_000, users * 1e9 / wall,
-            pct(sorted, 50), pct(sorted, 99), sorted[sorted.length - 1] / 1_000_000, cpu / 1e6 / users);
+                + "max %d ms; JVM (server + client) CPU %.2f ms per submit | baseline GET /me burst: %.0f/s, "
+                + "p50 %d ms, p99 %d ms, %.2f ms CPU each | submit/baseline: throughput %.2f, p99 %.2f%n",
+            round == 0 ? "warm-up" : "round " + round, users, ok, submit.wallNanos() / 1_000_000, submit.perSecond(),
+            submit.pct(50), submit.pct(99), submit.max(), submit.cpuPerCallMs(),
+            me.perSecond(), me.pct(50), me.pct(99), me.cpuPerCallMs(),
+            submit.perSecond() / me.perSecond(), (double) submit.pct(99) / Math.max(1, me.pct(99)));
+        if (me.ok() != users) {
+          throw new IllegalStateException((users - me.ok()) + " baseline requests did not answer 200");
+        }
         if (ok != users) {
           throw new IllegalStateException((users - ok) + " submits did not answer 200");
         }
@@ -122,6 +114,46 @@ public final class QuizSubmitBench {
       stack.close();
     }
     System.exit(0);
+  }
+
+  /** One burst: every call fired at once, then timed until the last answer. */
+  private record Burst(long wallNanos, long[] sortedLatencies, long ok, long cpuNanos) {
+    double perSecond() {
+      return sortedLatencies.length * 1e9 / wallNanos;
+    }
+
+    long pct(int p) {
+      return QuizSubmitBench.pct(sortedLatencies, p);
+    }
+
+    long max() {
+      return sortedLatencies[sortedLatencies.length - 1] / 1_000_000;
+    }
+
+    double cpuPerCallMs() {
+      return cpuNanos / 1e6 / sortedLatencies.length;
+    }
+  }
+
+  private static Burst burst(int n, IntFunction<Future<HttpResponse<Buffer>>> call) throws Exception {
+    long[] latencies = new long[n];
+    int[] statuses = new int[n];
+    List<Future<HttpResponse<Buffer>>> all = new ArrayList<>(n);
+    long cpuBefore = jvmCpuNanos();
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      int index = i;
+      long sent = System.nanoTime();
+      all.add(call.apply(i).onComplete(done -> {
+        latencies[index] = System.nanoTime() - sent;
+        statuses[index] = done.succeeded() ? done.result().statusCode() : -1;
+      }));
+    }
+    Future.join(all).await(120, TimeUnit.SECONDS);
+    long wall = System.nanoTime() - start;
+    long cpu = jvmCpuNanos() - cpuBefore;
+    Arrays.sort(latencies);
+    return new Burst(wall, latencies, Arrays.stream(statuses).filter(st -> st == 200).count(), cpu);
   }
 
   /** The machine's 1/5/15-minute load: other work on the same cores changes the numbers, so it is printed. */
