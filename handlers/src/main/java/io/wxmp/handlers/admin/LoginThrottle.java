@@ -5,6 +5,7 @@ import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Redis;
+import io.wxmp.handlers.common.RedisScript;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,10 +15,10 @@ import java.util.Locale;
  */
 public final class LoginThrottle {
   /** INCR and start the window on the first failure, in one round trip. */
-  private static final String RECORD_FAILURE = """
+  private static final RedisScript RECORD_FAILURE = new RedisScript("""
       local n = redis.call('incr', KEYS[1])
       if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
-      return n""";
+      return n""");
 
   private final RedisAPI redis;
   private final int maxFailures;
@@ -42,7 +43,7 @@ public final class LoginThrottle {
   }
 
   public Future<Void> recordFailure(String username) {
-    return Redis.bounded(redis.eval(List.of(RECORD_FAILURE, "1", key(username), Integer.toString(windowSeconds))))
+    return Redis.bounded(RECORD_FAILURE.run(redis, List.of(key(username)), List.of(Integer.toString(windowSeconds))))
         .mapEmpty();
   }
 

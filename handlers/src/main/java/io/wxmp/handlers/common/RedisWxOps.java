@@ -3,8 +3,6 @@ package io.wxmp.handlers.common;
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -18,9 +16,6 @@ import me.chanjar.weixin.common.redis.WxRedisOps;
  */
 public final class RedisWxOps implements WxRedisOps {
   private static final long CALL_TIMEOUT_MS = 2_000;
-  private static final SecureRandom RANDOM = new SecureRandom();
-  private static final String UNLOCK =
-      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
   private final RedisAPI redis;
 
@@ -70,7 +65,7 @@ public final class RedisWxOps implements WxRedisOps {
     }
   }
 
-  /** A lease lock: SET NX with an expiry, released only by the holder (compare-and-delete in Lua). */
+  /** {@link RedisLease} behind the blocking {@link Lock} interface WxJava takes. */
   private final class RedisLock implements Lock {
     private static final long LEASE_MS = 10_000;
     private final String key;
@@ -82,11 +77,8 @@ public final class RedisWxOps implements WxRedisOps {
 
     @Override
     public boolean tryLock() {
-      byte[] bytes = new byte[16];
-      RANDOM.nextBytes(bytes);
-      String token = HexFormat.of().formatHex(bytes);
-      Response r = await(redis.set(List.of(key, token, "NX", "PX", Long.toString(LEASE_MS))));
-      if (r != null && "OK".equals(r.toString())) {
+      String token = await(RedisLease.tryAcquire(redis, key, LEASE_MS));
+      if (token != null) {
         holder.set(token);
         return true;
       }
@@ -129,7 +121,7 @@ public final class RedisWxOps implements WxRedisOps {
       String token = holder.get();
       if (token != null) {
         holder.remove();
-        await(redis.eval(List.of(UNLOCK, "1", key, token)));
+        await(RedisLease.release(redis, key, token));
       }
     }
 

@@ -3,11 +3,10 @@ package io.wxmp.handlers.pay;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
-import io.wxmp.handlers.common.Redis;
-import io.wxmp.handlers.common.Upstream;
 import io.vertx.sqlclient.Pool;
+import io.wxmp.handlers.common.RedisLease;
+import io.wxmp.handlers.common.Upstream;
 import java.util.List;
-import java.util.UUID;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +20,6 @@ import org.slf4j.LoggerFactory;
 public final class ReconciliationJob {
   private static final Logger log = LoggerFactory.getLogger(ReconciliationJob.class);
   static final String LOCK_KEY = "wxmp:pay:reconcile:lock";
-  private static final String RELEASE = """
-      if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end""";
   private static final int BATCH = 100;
 
   private final OrderRepository orders;
@@ -44,18 +41,10 @@ public final class ReconciliationJob {
    * {@code {"ran": true, "settled", "closed", "refunds"}}.
    */
   public Future<JsonObject> runOnce() {
-    String token = UUID.randomUUID().toString();
-    return Redis.bounded(redis.set(List.of(LOCK_KEY, token, "NX", "PX", Long.toString(leaseMs))))
-        .compose(reply -> {
-          if (reply == null) {
-            return Future.succeededFuture(new JsonObject().put("ran", false));
-          }
+    return RedisLease.withLease(redis, LOCK_KEY, leaseMs, () -> {
           JsonObject summary = new JsonObject().put("ran", true).put("settled", 0).put("closed", 0).put("refunds", 0);
-          return reconcileOrders(summary)
-              .compose(v -> reconcileRefunds(summary))
-              .eventually(() -> redis.eval(List.of(RELEASE, "1", LOCK_KEY, token)))
-              .map(summary);
-        })
+          return reconcileOrders(summary).compose(v -> reconcileRefunds(summary)).map(summary);
+        }, new JsonObject().put("ran", false))
         .onSuccess(summary -> {
           if (summary.getBoolean("ran") && (summary.getInteger("settled") + summary.getInteger("closed")
               + summary.getInteger("refunds")) > 0) {

@@ -7,9 +7,10 @@ import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import io.wxmp.handlers.common.Redis;
+import io.wxmp.handlers.common.RedisLease;
+import io.wxmp.handlers.common.RedisScript;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * A quiz's leaderboard as a Redis sorted set of each user's best finished attempt. PostgreSQL is the truth: when
@@ -27,17 +28,14 @@ public final class Leaderboard {
   private static final long POLL_MS = 25;
   private static final int CHUNK = 500;
   /** Keeps the better of the stored and the new value, then answers the member's rank; -1 when the set is missing. */
-  private static final String RECORD = """
+  private static final RedisScript RECORD = new RedisScript("""
       if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
       local best = redis.call('ZSCORE', KEYS[1], ARGV[2])
       if (not best) or tonumber(best) < tonumber(ARGV[1]) then
         redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
         best = ARGV[1]
       end
-      return redis.call('ZCOUNT', KEYS[1], '(' .. best, '+inf') + 1""";
-  private static final String UNLOCK = """
-      if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-      return 0""";
+      return redis.call('ZCOUNT', KEYS[1], '(' .. best, '+inf') + 1""");
 
   private final Vertx vertx;
   private final RedisAPI redis;
@@ -94,7 +92,7 @@ public final class Leaderboard {
   }
 
   private Future<Long> recordIfPresent(long quizId, long userId, String value) {
-    return Redis.bounded(redis.eval(List.of(RECORD, "1", key(quizId), value, Long.toString(userId))))
+    return Redis.bounded(RECORD.run(redis, List.of(key(quizId)), List.of(value, Long.toString(userId))))
         .map(Response::toLong);
   }
 
@@ -106,11 +104,9 @@ public final class Leaderboard {
         return Future.succeededFuture();
       }
       String lock = key + ":lock";
-      String token = UUID.randomUUID().toString();
-      return Redis.bounded(redis.set(List.of(lock, token, "NX", "PX", Long.toString(LOCK_MS))))
-          .compose(acquired -> acquired != null
-              ? rebuild(quizId).eventually(() -> redis.eval(List.of(UNLOCK, "1", lock, token)))
-              : awaitRebuild(key, lock, System.currentTimeMillis() + WAIT_MS));
+      return RedisLease.tryAcquire(redis, lock, LOCK_MS).compose(token -> token != null
+          ? rebuild(quizId).eventually(() -> RedisLease.release(redis, lock, token))
+          : awaitRebuild(key, lock, System.currentTimeMillis() + WAIT_MS));
     });
   }
 
