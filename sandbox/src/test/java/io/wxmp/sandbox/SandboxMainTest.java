@@ -9,6 +9,9 @@ import java.io.PrintStream;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.security.KeyFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -36,11 +39,19 @@ class SandboxMainTest {
         "appSecret=", "mchId=" + SandboxConfig.DEFAULT_MCH_ID, "apiV3Key=" + settings.getProperty("apiV3Key"));
     assertThat(settings.getProperty("apiV3Key")).hasSize(32);
     assertThat(settings.getProperty("platformPublicKeyId")).matches("PUB_KEY_ID_\\d+");
-    assertThat(Files.readString(keysDir.resolve("apiclient_key.pem"))).startsWith("-----BEGIN PRIVATE KEY-----");
-    assertThat(Files.readString(keysDir.resolve("pub_key.pem"))).startsWith("-----BEGIN PUBLIC KEY-----");
+    // The files are PEM that a server can load: a PKCS#8 RSA private key and an X.509 RSA public key.
+    KeyFactory rsa = KeyFactory.getInstance("RSA");
+    assertThat(rsa.generatePrivate(new PKCS8EncodedKeySpec(pemBody(keysDir.resolve("apiclient_key.pem")))))
+        .isInstanceOf(java.security.interfaces.RSAPrivateKey.class);
+    assertThat(rsa.generatePublic(new X509EncodedKeySpec(pemBody(keysDir.resolve("pub_key.pem")))))
+        .isInstanceOf(java.security.interfaces.RSAPublicKey.class);
 
     Control control = new Control(Integer.parseInt(settings.getProperty("port")));
     assertThat(control.get("/sandbox/stats").status()).isEqualTo(200);
     vertx.undeploy(deployment).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static byte[] pemBody(java.nio.file.Path file) throws java.io.IOException {
+    return java.util.Base64.getMimeDecoder().decode(Files.readString(file).replaceAll("-----[A-Z ]+-----", ""));
   }
 }
