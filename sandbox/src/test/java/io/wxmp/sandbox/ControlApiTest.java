@@ -71,10 +71,16 @@ class ControlApiTest {
         () -> control.get("/sandbox/pay/notifications").array().stream().map(JsonObject.class::cast)
             .filter(n -> outTradeNo.equals(n.getString("outTradeNo"))).findFirst().orElse(new JsonObject()),
         n -> Boolean.TRUE.equals(n.getBoolean("delivered")), Duration.ofSeconds(10));
-    assertThat(notification.getJsonArray("attempts")).hasSize(2);
-    assertThat(notification.getJsonArray("attempts").getJsonObject(0).getInteger("status")).isZero();
-    assertThat(notification.getJsonArray("attempts").getJsonObject(0).getString("error")).isNotBlank();
-    assertThat(notification.getJsonArray("attempts").getJsonObject(1).getInteger("status")).isEqualTo(204);
+    // The first delivery gets no answer in time and counts as failed; retries follow until one gets its 204. (On a
+    // loaded machine a retry can also miss the short test timeout, so only the first and the last are pinned.)
+    io.vertx.core.json.JsonArray attempts = notification.getJsonArray("attempts");
+    assertThat(attempts.size()).isGreaterThanOrEqualTo(2);
+    assertThat(attempts.getJsonObject(0).getInteger("status")).isZero();
+    assertThat(attempts.getJsonObject(0).getString("error")).isNotBlank();
+    for (int i = 1; i < attempts.size() - 1; i++) {
+      assertThat(attempts.getJsonObject(i).getInteger("status")).isZero();
+    }
+    assertThat(attempts.getJsonObject(attempts.size() - 1).getInteger("status")).isEqualTo(204);
   }
 
   /** Signs requests the way the SDK does, for tests that need an order without the SDK's plumbing. */
