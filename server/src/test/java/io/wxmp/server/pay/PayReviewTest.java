@@ -48,4 +48,16 @@ class PayReviewTest {
     // Still: published paid items are open to the member.
     assertThat(PayTest.locked(b, PayTest.item(m, "course", 300L, null))).isFalse();
   }
+
+  /** PATCH {"status": null} is bad input: 400, and the published item stays published. */
+  @Test
+  void patchingStatusToNullIsRefused() {
+    TestStack.Merchant m = stack.newMerchant();
+    String item = PayTest.item(m, "article", 100L, null);
+    Reply r = stack.api.patch("/api/v1/admin/items/" + item, m.owner(), new JsonObject().putNull("status"));
+    assertThat(r.status()).as(r.toString()).isEqualTo(400);
+    assertThat(r.json().getJsonObject("error").getJsonObject("fields").fieldNames()).contains("status");
+    assertThat(stack.api.get("/api/v1/admin/items/" + item, m.owner()).json().getString("status"))
+        .isEqualTo("published");
+  }
 }
