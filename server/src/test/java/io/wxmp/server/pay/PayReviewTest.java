@@ -3,8 +3,13 @@ package io.wxmp.server.pay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+import io.wxmp.server.DevStack;
 import io.wxmp.server.testkit.Reply;
 import io.wxmp.server.testkit.TestStack;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +64,50 @@ class PayReviewTest {
     assertThat(r.json().getJsonObject("error").getJsonObject("fields").fieldNames()).contains("status");
     assertThat(stack.api.get("/api/v1/admin/items/" + item, m.owner()).json().getString("status"))
         .isEqualTo("published");
+  }
+
+  /**
+   * A genuine, signed refund notify delivered to the payment endpoint (or a payment notify to the refund endpoint)
+   * is refused there and not recorded, so the delivery to the right endpoint still applies it.
+   */
+  @Test
+  void notifyOnTheWrongEndpointDoesNotBurnItsId() {
+    TestStack.Merchant m = stack.newMerchant();
+    String item = PayTest.item(m, "article", 600L, null);
+    PayTest.Buyer b = PayTest.newBuyer();
+    String id = PayTest.orderId(b, item);
+    String no = PayTest.outTradeNo(id);
+    assertThat(PayTest.confirm(no, new JsonObject().put("notify", false)).status()).isEqualTo(200);
+
+    String payId = UUID.randomUUID().toString();
+    PayWire.Notify pay = wire.paymentNotify(payId, PayWire.transaction(DevStack.APP_ID, DevStack.MCH_ID, no, 600, 600));
+    Reply misrouted = PayTest.postNotify("/api/v1/pay/refund-notify", pay);
+    assertThat(misrouted.status()).as(misrouted.toString()).isBetween(400, 499);
+    assertThat(misrouted.json().getString("code")).isEqualTo("FAIL");
+    assertThat(stack.count("SELECT count(*) FROM pay_notifications WHERE id = $1", Tuple.of(payId))).isZero();
+    assertThat(PayTest.postNotify("/api/v1/pay/notify", pay).status()).isEqualTo(204);
+    assertThat(PayTest.status(id)).isEqualTo("paid");
+
+    // A refund under way whose notify first lands on /pay/notify.
+    String outRefundNo = "Rwrong" + System.nanoTime();
+    stack.sql("UPDATE orders SET status = 'refunding' WHERE id = $1", Tuple.of(Long.parseLong(id)));
+    stack.sql("INSERT INTO refunds (order_id, out_refund_no, amount_fen, reason) VALUES ($1, $2, 600, 'x')",
+        Tuple.of(Long.parseLong(id), outRefundNo));
+    JsonObject refund = new JsonObject().put("mchid", DevStack.MCH_ID).put("out_trade_no", no)
+        .put("transaction_id", "4200" + System.nanoTime()).put("out_refund_no", outRefundNo)
+        .put("refund_id", "5030" + System.nanoTime()).put("refund_status", "SUCCESS")
+        .put("success_time", OffsetDateTime.now(ZoneOffset.ofHours(8)).withNano(0).toString())
+        .put("user_received_account", "支付用户零钱")
+        .put("amount", new JsonObject().put("total", 600).put("refund", 600).put("payer_total", 600)
+            .put("payer_refund", 600));
+    String refundId = UUID.randomUUID().toString();
+    PayWire.Notify refunded = wire.notify(refundId, "REFUND.SUCCESS", "refund", refund,
+        System.currentTimeMillis() / 1000);
+    Reply wrong = PayTest.postNotify("/api/v1/pay/notify", refunded);
+    assertThat(wrong.status()).as(wrong.toString()).isBetween(400, 499);
+    assertThat(stack.count("SELECT count(*) FROM pay_notifications WHERE id = $1", Tuple.of(refundId))).isZero();
+    assertThat(PayTest.postNotify("/api/v1/pay/refund-notify", refunded).status()).isEqualTo(204);
+    assertThat(PayTest.status(id)).isEqualTo("refunded");
+    assertThat(PayTest.grants(id)).isZero();
   }
 }
