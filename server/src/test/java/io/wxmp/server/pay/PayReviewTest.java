@@ -2,6 +2,9 @@ package io.wxmp.server.pay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import io.wxmp.server.DevStack;
@@ -12,6 +15,7 @@ import java.time.ZoneOffset;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Findings of the adversarial review of paid items and WeChat Pay, each held by what a user, a merchant or WeChat
@@ -109,5 +113,37 @@ class PayReviewTest {
     assertThat(PayTest.postNotify("/api/v1/pay/refund-notify", refunded).status()).isEqualTo(204);
     assertThat(PayTest.status(id)).isEqualTo("refunded");
     assertThat(PayTest.grants(id)).isZero();
+  }
+
+  /**
+   * WeChat Pay refusing a refund is logged without the request the SDK made: its Authorization header (a signed
+   * credential) and the payer's data stay out of the log.
+   */
+  @Test
+  void refusedRefundLogsNoCredential() {
+    Logger payLog = (Logger) LoggerFactory.getLogger("io.wxmp.handlers.pay");
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    payLog.addAppender(captured);
+    try {
+      TestStack.Merchant m = stack.newMerchant();
+      String item = PayTest.item(m, "article", 400L, null);
+      PayTest.Buyer b = PayTest.newBuyer();
+      String id = PayTest.orderId(b, item);
+      String no = PayTest.outTradeNo(id);
+      // Paid here (a signed notify) while the sandbox still has it unpaid: it refuses the refund.
+      PayWire.Notify n = wire.paymentNotify(UUID.randomUUID().toString(),
+          PayWire.transaction(DevStack.APP_ID, DevStack.MCH_ID, no, 400, 400));
+      assertThat(PayTest.postNotify("/api/v1/pay/notify", n).status()).isEqualTo(204);
+      Reply r = stack.api.post("/api/v1/admin/orders/" + id + "/refund", m.owner(),
+          new JsonObject().put("reason", "refused"));
+      assertThat(r.errorCode()).as(r.toString()).isEqualTo("refund_rejected");
+      assertThat(PayTest.status(id)).isEqualTo("paid");
+      assertThat(captured.list).anyMatch(e -> e.getFormattedMessage().contains("refused refund"));
+      assertThat(captured.list).allSatisfy(e -> assertThat(e.getFormattedMessage())
+          .doesNotContain("WECHATPAY2-SHA256-RSA2048", "Authorization", "signature=", b.openid()));
+    } finally {
+      payLog.detachAppender(captured);
+    }
   }
 }
