@@ -146,4 +146,32 @@ class PayReviewTest {
       payLog.detachAppender(captured);
     }
   }
+
+  /**
+   * A user who paid twice for one item (two orders, e.g. a double tap) and got one of them fully refunded keeps the
+   * item: the other payment still stands.
+   */
+  @Test
+  void refundingOneOfTwoPaidOrdersKeepsTheItem() {
+    TestStack.Merchant m = stack.newMerchant();
+    String item = PayTest.item(m, "course", 300L, null);
+    PayTest.Buyer b = PayTest.newBuyer();
+    String first = PayTest.orderId(b, item);
+    String second = PayTest.orderId(b, item);
+    PayTest.confirm(PayTest.outTradeNo(first), null);
+    PayTest.confirm(PayTest.outTradeNo(second), null);
+    PayTest.awaitStatus(first, "paid");
+    PayTest.awaitStatus(second, "paid");
+    Reply refund = stack.api.post("/api/v1/admin/orders/" + first + "/refund", m.owner(),
+        new JsonObject().put("reason", "paid twice"));
+    assertThat(refund.status()).as(refund.toString()).isEqualTo(202);
+    PayTest.awaitStatus(first, "refunded");
+    assertThat(PayTest.locked(b, item)).isFalse();
+    assertThat(PayTest.grants(second)).isEqualTo(1);
+    // Refunding the second one too takes it away.
+    assertThat(stack.api.post("/api/v1/admin/orders/" + second + "/refund", m.owner(),
+        new JsonObject().put("reason", "both back")).status()).isEqualTo(202);
+    PayTest.awaitStatus(second, "refunded");
+    assertThat(PayTest.locked(b, item)).isTrue();
+  }
 }
