@@ -37,6 +37,10 @@ public final class ItemRepository {
           OR ($4 <> 'membership' AND EXISTS (SELECT 1 FROM memberships m
                 WHERE m.user_id = $1 AND m.merchant_id = $3 AND m.member_until > now()))""";
 
+  /** Whether the user bought the item (an entitlement not revoked); memberships do not count. */
+  private static final String ENTITLED = """
+      SELECT EXISTS (SELECT 1 FROM entitlements WHERE user_id = $1 AND item_id = $2 AND revoked_at IS NULL)""";
+
   private final Pool pg;
 
   public ItemRepository(Pool pg) {
@@ -80,6 +84,10 @@ public final class ItemRepository {
   public Future<Boolean> owns(long userId, Item item) {
     return pg.preparedQuery(OWNS).execute(Tuple.of(userId, item.id(), item.merchantId(), item.kind()))
         .map(rows -> rows.iterator().next().getBoolean(0));
+  }
+
+  public Future<Boolean> entitled(long userId, long itemId) {
+    return pg.preparedQuery(ENTITLED).execute(Tuple.of(userId, itemId)).map(rows -> rows.iterator().next().getBoolean(0));
   }
 
   private static Item first(RowSet<Row> rows) {

@@ -107,7 +107,8 @@ public final class ItemRoutes {
       Long d = in.integer("membershipDays", 1, 3660, false);
       days = d == null ? null : d.intValue();
     }
-    String status = in.has("status") ? in.oneOf("status", Item.STATUSES, false) : base.status();
+    // Present means set: a null status is an error, not a silent return to draft.
+    String status = in.has("status") ? in.oneOf("status", Item.STATUSES, true) : base.status();
     if (base.kind() != null) {
       boolean membership = base.kind().equals("membership");
       if (membership) {

@@ -44,14 +44,19 @@ public final class ItemService {
     });
   }
 
-  /** An item as a user sees it: published ones, and ones the user owns even after they were archived. */
+  /**
+   * An item as a user sees it: published ones, and ones the user bought even after they were archived. A membership
+   * opens what its merchant publishes, never a draft or an archived item the member did not buy.
+   */
   public Future<UserView> forUser(UserPrincipal user, long id) {
-    return items.byId(id).map(ItemService::found).compose(item -> items.owns(user.userId(), item).map(owned -> {
-      if (!"published".equals(item.status()) && !owned) {
-        throw ApiException.notFound();
-      }
-      return new UserView(item, owned);
-    }));
+    return items.byId(id).map(ItemService::found).compose(item -> "published".equals(item.status())
+        ? items.owns(user.userId(), item).map(owned -> new UserView(item, owned))
+        : items.entitled(user.userId(), item.id()).map(entitled -> {
+          if (!entitled) {
+            throw ApiException.notFound();
+          }
+          return new UserView(item, true);
+        }));
   }
 
   public record UserView(Item item, boolean owned) {}

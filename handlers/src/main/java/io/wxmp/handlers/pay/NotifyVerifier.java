@@ -23,10 +23,21 @@ public final class NotifyVerifier {
     }
   }
 
+  /**
+   * A genuine notify delivered to the other callback (a payment notify on the refund URL or the reverse); answered
+   * 4xx and not recorded, so that its id is still free when it reaches the right one.
+   */
+  public static final class Misrouted extends RuntimeException {
+    Misrouted(String message) {
+      super(message, null, false, false);
+    }
+  }
+
   /** A verified notify: its envelope (id, event_type) and the decrypted resource. */
   public record Verified<T>(String id, String eventType, T resource) {}
 
-  public <T> Verified<T> verify(HttpServerRequest request, String rawBody, Class<T> type) {
+  /** Verifies and decrypts; {@code eventPrefix} ("TRANSACTION." or "REFUND.") is what this endpoint accepts. */
+  public <T> Verified<T> verify(HttpServerRequest request, String rawBody, Class<T> type, String eventPrefix) {
     String serial = request.getHeader("Wechatpay-Serial");
     String signature = request.getHeader("Wechatpay-Signature");
     String timestamp = request.getHeader("Wechatpay-Timestamp");
@@ -61,6 +72,10 @@ public final class NotifyVerifier {
     }
     // Verified, so the envelope can be trusted too.
     JsonObject envelope = new JsonObject(rawBody);
-    return new Verified<>(envelope.getString("id"), envelope.getString("event_type"), resource);
+    String eventType = envelope.getString("event_type");
+    if (eventType == null || !eventType.startsWith(eventPrefix)) {
+      throw new Misrouted("event_type " + eventType + " does not belong to this callback");
+    }
+    return new Verified<>(envelope.getString("id"), eventType, resource);
   }
 }

@@ -74,8 +74,19 @@ public final class OrderRepository {
       INSERT INTO memberships (user_id, merchant_id, member_until) VALUES ($1, $2, now() + make_interval(days => $3))
       ON CONFLICT (user_id, merchant_id) DO UPDATE
         SET member_until = GREATEST(memberships.member_until, now()) + make_interval(days => $3)""";
+  /**
+   * A fully refunded order takes its grant away, unless the user paid for the same item with another order (two
+   * orders paid for one item): then the grant moves to that order.
+   */
   private static final String REVOKE = """
-      UPDATE entitlements SET revoked_at = now() WHERE order_id = $1 AND revoked_at IS NULL""";
+      WITH alt AS (
+        SELECT o.id FROM orders o
+        WHERE o.user_id = $2 AND o.item_id = $3 AND o.id <> $1
+          AND o.status IN ('paid', 'refunding', 'refunded') AND o.refunded_fen < o.amount_fen
+        ORDER BY o.id LIMIT 1)
+      UPDATE entitlements e SET order_id = COALESCE((SELECT id FROM alt), e.order_id),
+             revoked_at = CASE WHEN EXISTS (SELECT 1 FROM alt) THEN NULL ELSE now() END
+      WHERE e.order_id = $1 AND e.revoked_at IS NULL""";
   private static final String SHORTEN_MEMBERSHIP = """
       UPDATE memberships SET member_until = member_until - make_interval(days => $3)
       WHERE user_id = $1 AND merchant_id = $2""";
@@ -207,7 +218,7 @@ public final class OrderRepository {
   }
 
   Future<Void> revoke(SqlClient tx, Order o) {
-    Future<Void> entitlement = tx.preparedQuery(REVOKE).execute(Tuple.of(o.id())).mapEmpty();
+    Future<Void> entitlement = tx.preparedQuery(REVOKE).execute(Tuple.of(o.id(), o.userId(), o.itemId())).mapEmpty();
     if (!"membership".equals(o.itemKind())) {
       return entitlement;
     }

@@ -114,20 +114,21 @@ public final class OrderRoutes {
 
   void paymentNotify(RoutingContext ctx) {
     answerNotify(ctx, () -> {
-      var notify = verifier.verify(ctx.request(), rawBody(ctx), Transaction.class);
+      var notify = verifier.verify(ctx.request(), rawBody(ctx), Transaction.class, "TRANSACTION.");
       return settlement.settlePayment(PayGateway.Payment.of(notify.resource()), notify.id(), notify.eventType());
     });
   }
 
   void refundNotify(RoutingContext ctx) {
     answerNotify(ctx, () -> {
-      var notify = verifier.verify(ctx.request(), rawBody(ctx), RefundNotification.class);
+      var notify = verifier.verify(ctx.request(), rawBody(ctx), RefundNotification.class, "REFUND.");
       return settlement.settleRefund(PayGateway.RefundState.of(notify.resource()), notify.id(), notify.eventType());
     });
   }
 
   /**
-   * 204 only after the settlement committed; 401 when the notify did not verify (nothing changed); 500 otherwise
+   * 204 only after the settlement committed; 401 when the notify did not verify, 400 when it came to the wrong
+   * callback (nothing changed either way); 500 otherwise
    * so that WeChat Pay delivers it again. Failure bodies are WeChat Pay's {@code {"code": "FAIL", "message"}}.
    */
   private void answerNotify(RoutingContext ctx, java.util.function.Supplier<Future<Settlement.Outcome>> work) {
@@ -146,15 +147,17 @@ public final class OrderRoutes {
         return;
       }
       Throwable failure = done.cause();
-      int status = failure instanceof NotifyVerifier.Rejected ? 401 : 500;
-      if (status == 401) {
+      int status = failure instanceof NotifyVerifier.Rejected ? 401
+          : failure instanceof NotifyVerifier.Misrouted ? 400 : 500;
+      if (status < 500) {
         log.warn("[{}] rejected WeChat Pay notify: {}", RequestIds.of(ctx), failure.getMessage());
       } else {
         log.error("[{}] WeChat Pay notify not applied; it will be delivered again", RequestIds.of(ctx), failure);
       }
       ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8")
           .end(new JsonObject().put("code", "FAIL")
-              .put("message", status == 401 ? "signature verification failed" : "not applied, retry").encode());
+              .put("message", status == 401 ? "signature verification failed"
+                  : status == 400 ? "event type does not belong to this callback" : "not applied, retry").encode());
     });
   }
 

@@ -1,6 +1,7 @@
 package io.wxmp.handlers.pay;
 
 import com.wechat.pay.java.core.exception.ServiceException;
+import com.wechat.pay.java.core.exception.WechatPayException;
 import com.wechat.pay.java.service.payments.jsapi.model.Amount;
 import com.wechat.pay.java.service.payments.jsapi.model.CloseOrderRequest;
 import com.wechat.pay.java.service.payments.jsapi.model.Payer;
@@ -22,12 +23,16 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The calls we make to WeChat Pay, each on the "wechat" worker pool through {@link Upstream}, turned into our own
  * records at once (SDK beans are Gson-shaped and never leave this class).
  */
 public final class PayGateway {
+  private static final Logger log = LoggerFactory.getLogger(PayGateway.class);
   static final String WHAT = "WeChat Pay";
   private static final ZoneOffset CHINA = ZoneOffset.ofHours(8);
 
@@ -87,7 +92,7 @@ public final class PayGateway {
     Payer payer = new Payer();
     payer.setOpenid(openid);
     request.setPayer(payer);
-    return upstream.call(WHAT, () -> {
+    return call(() -> {
       PrepayWithRequestPaymentResponse r = pay.jsapi().prepayWithRequestPayment(request);
       return new JsonObject()
           .put("appId", r.getAppId())
@@ -104,7 +109,7 @@ public final class PayGateway {
     QueryOrderByOutTradeNoRequest request = new QueryOrderByOutTradeNoRequest();
     request.setOutTradeNo(outTradeNo);
     request.setMchid(pay.mchId());
-    return upstream.call(WHAT, () -> {
+    return call(() -> {
       try {
         return Payment.of(pay.jsapi().queryOrderByOutTradeNo(request));
       } catch (ServiceException e) {
@@ -121,7 +126,7 @@ public final class PayGateway {
     CloseOrderRequest request = new CloseOrderRequest();
     request.setOutTradeNo(outTradeNo);
     request.setMchid(pay.mchId());
-    return upstream.call(WHAT, () -> {
+    return call(() -> {
       try {
         pay.jsapi().closeOrder(request);
         return true;
@@ -148,14 +153,14 @@ public final class PayGateway {
     amount.setTotal(totalFen);
     amount.setCurrency("CNY");
     request.setAmount(amount);
-    return upstream.call(WHAT, () -> RefundState.of(pay.refunds().create(request)));
+    return call(() -> RefundState.of(pay.refunds().create(request)));
   }
 
   /** The refund, or null when WeChat Pay does not know it (the create call never reached it). */
   public Future<RefundState> queryRefund(String outRefundNo) {
     QueryByOutRefundNoRequest request = new QueryByOutRefundNoRequest();
     request.setOutRefundNo(outRefundNo);
-    return upstream.call(WHAT, () -> {
+    return call(() -> {
       try {
         return RefundState.of(pay.refunds().queryByOutRefundNo(request));
       } catch (ServiceException e) {
@@ -167,9 +172,40 @@ public final class PayGateway {
     });
   }
 
+  /**
+   * WeChat Pay refused the request (a 4xx with a code). Carries only status, code and WeChat Pay's message: the SDK's
+   * own exception prints the whole request, its signed Authorization header and the payer included.
+   */
+  public static final class Refused extends RuntimeException {
+    Refused(int status, String code, String message) {
+      super("HTTP " + status + " " + code + ": " + message, null, false, false);
+    }
+  }
+
   /** WeChat Pay rejected the request (a 4xx with a code): not worth retrying as is. */
   static boolean rejected(Throwable failure) {
-    return failure instanceof ServiceException s && s.getHttpStatusCode() >= 400 && s.getHttpStatusCode() < 500;
+    return failure instanceof Refused;
+  }
+
+  /** On the worker pool; SDK failures leave as {@link Refused} (4xx) or 503 (anything else), never as SDK exceptions. */
+  private <T> Future<T> call(Callable<T> call) {
+    return upstream.call(WHAT, call).recover(failure -> Future.failedFuture(translate(failure)));
+  }
+
+  private static Throwable translate(Throwable failure) {
+    if (failure instanceof ServiceException s) {
+      if (s.getHttpStatusCode() >= 400 && s.getHttpStatusCode() < 500) {
+        return new Refused(s.getHttpStatusCode(), s.getErrorCode(), s.getErrorMessage());
+      }
+      log.warn("WeChat Pay answered HTTP {} {}: {}", s.getHttpStatusCode(), s.getErrorCode(), s.getErrorMessage());
+      return unavailable();
+    }
+    if (failure instanceof WechatPayException) {
+      // An answer that did not verify or parse: as good as none.
+      log.warn("WeChat Pay answer unusable: {}", failure.getClass().getSimpleName());
+      return unavailable();
+    }
+    return failure;
   }
 
   static ApiException unavailable() {
