@@ -58,7 +58,9 @@ public final class PayClients {
     notifyBase = webUrl("WXMP_PAY_NOTIFY_URL", notifyBase);
     String apiUrl = webUrl("WXMP_PAY_API_URL", settings.required("WXMP_PAY_API_URL"));
     int ttl = settings.integer("WXMP_PAY_ORDER_TTL_SEC", 60, 7 * 86_400);
-    int after = settings.integer("WXMP_PAY_RECONCILE_AFTER_SEC", 0, 86_400);
+    // At least a minute: asking WeChat Pay about a refund whose create call is still under way would read as "never
+    // made" and wrongly undo it.
+    int after = settings.integer("WXMP_PAY_RECONCILE_AFTER_SEC", 60, 86_400);
     int maxAge = settings.integer("WXMP_PAY_NOTIFY_MAX_AGE_SEC", 10, 3_600);
     int timeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
     settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400);
