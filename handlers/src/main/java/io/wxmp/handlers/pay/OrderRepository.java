@@ -26,11 +26,13 @@ public final class OrderRepository {
       WITH o AS (
         INSERT INTO orders (out_trade_no, user_id, item_id, merchant_id, amount_fen, idempotency_key, expires_at)
         VALUES ($1, $2, $3, $4, $5, $6, now() + $7::int * interval '1 second')
-        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING *)
       SELECT\s""" + COLUMNS + " FROM o JOIN items i ON i.id = o.item_id";
   private static final String BY_IDEMPOTENCY_KEY = "SELECT " + COLUMNS + FROM
       + "WHERE o.user_id = $1 AND o.idempotency_key = $2";
+  private static final String PENDING_FOR_ITEM = "SELECT " + COLUMNS + FROM
+      + "WHERE o.user_id = $1 AND o.item_id = $2 AND o.status = 'pending' AND o.review_reason IS NULL";
   private static final String BY_ID_FOR_USER = "SELECT " + COLUMNS + FROM + "WHERE o.id = $1 AND o.user_id = $2";
   private static final String BY_ID_FOR_MERCHANT = "SELECT " + COLUMNS + FROM
       + "WHERE o.id = $1 AND o.merchant_id = $2";
@@ -140,6 +142,11 @@ public final class OrderRepository {
             .addValue(o.itemId()).addValue(o.merchantId()).addValue(o.amountFen()).addValue(o.idempotencyKey())
             .addValue(o.ttlSec()))
         .map(OrderRepository::first);
+  }
+
+  /** The user's payable order for the item, if any (at most one: a unique index says so). */
+  public Future<Order> pendingForItem(long userId, long itemId) {
+    return pg.preparedQuery(PENDING_FOR_ITEM).execute(Tuple.of(userId, itemId)).map(OrderRepository::first);
   }
 
   public Future<Order> byIdempotencyKey(long userId, String key) {

@@ -9,6 +9,7 @@ import io.wxmp.handlers.items.Item;
 import io.wxmp.handlers.items.ItemRepository;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.HexFormat;
 import java.util.List;
 import org.slf4j.Logger;
@@ -37,6 +38,10 @@ public final class OrderService {
   public record Created(Order order, JsonObject payParams, boolean isNew) {}
 
   public Future<Created> create(UserPrincipal user, long itemId, String idempotencyKey) {
+    return create(user, itemId, idempotencyKey, true);
+  }
+
+  private Future<Created> create(UserPrincipal user, long itemId, String idempotencyKey, boolean mayRetry) {
     Future<Order> earlier = idempotencyKey == null ? Future.succeededFuture()
         : orders.byIdempotencyKey(user.userId(), idempotencyKey);
     return earlier.compose(existing -> existing != null
@@ -60,10 +65,31 @@ public final class OrderService {
                   // Read back: a notify may have settled the order before the prepay answer arrived.
                   ? prepay(user, order, item.title()).compose(params -> orders.byIdForUser(order.id(), user.userId())
                       .map(current -> new Created(current, params, true)))
-                  // Lost a race with the same key: answer what the winner made.
-                  : orders.byIdempotencyKey(user.userId(), idempotencyKey)
-                      .compose(winner -> replay(user, winner, itemId)));
+                  // The insert met an order already there: this key's (a race with the same key), or the user's
+                  // payable order for this item.
+                  : (idempotencyKey == null ? Future.<Order>succeededFuture()
+                      : orders.byIdempotencyKey(user.userId(), idempotencyKey))
+                      .compose(winner -> winner != null ? replay(user, winner, itemId)
+                          : reusePending(user, itemId, idempotencyKey, mayRetry)));
         }));
+  }
+
+  /**
+   * One payable order per user and item: while it can still be paid, a new request answers it; once past its expiry
+   * it is closed here (WeChat Pay refuses payment after {@code time_expire}; a late success notify is still applied)
+   * and a new order is made in its place.
+   */
+  private Future<Created> reusePending(UserPrincipal user, long itemId, String idempotencyKey, boolean mayRetry) {
+    return orders.pendingForItem(user.userId(), itemId).compose(pending -> {
+      if (pending != null && pending.expiresAt().isAfter(OffsetDateTime.now())) {
+        return replay(user, pending, itemId);
+      }
+      if (!mayRetry) {
+        throw ApiException.conflict("conflict", "Another order for this item changed at the same time; try again.");
+      }
+      Future<Boolean> closed = pending == null ? Future.succeededFuture(false) : settlement.closeExpired(pending.id());
+      return closed.compose(v -> create(user, itemId, idempotencyKey, false));
+    });
   }
 
   /** The same Idempotency-Key again: the same order (and prepay again only if the first prepay never finished). */

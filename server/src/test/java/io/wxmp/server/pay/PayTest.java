@@ -512,17 +512,48 @@ class PayTest {
     assertThat(second.json().getString("id")).isEqualTo(first.json().getString("id"));
     assertThat(second.json().getJsonObject("payParams")).isEqualTo(first.json().getJsonObject("payParams"));
     // Concurrent requests with one key make one order too.
+    String otherItem = item(m, "article", 100L, null);
     List<Future<Reply>> concurrent = new ArrayList<>();
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Idempotency-Key", "key-2");
     for (int i = 0; i < 5; i++) {
       concurrent.add(stack.api.sendAsync(HttpMethod.POST, "/api/v1/orders", b.token(),
-          new JsonObject().put("itemId", item).toBuffer(), headers));
+          new JsonObject().put("itemId", otherItem).toBuffer(), headers));
     }
     List<String> ids = concurrent.stream().map(f -> await(f).json().getString("id")).distinct().toList();
     assertThat(ids).hasSize(1);
     assertThat(stack.count("SELECT count(*) FROM orders WHERE user_id = $1", Tuple.of(b.userId()))).isEqualTo(2);
     // A key reused for another item is refused.
     assertThat(order(b, item(m, "article", 100L, null), "key-1").errorCode()).isEqualTo("idempotency_key_reused");
+  }
+
+  @Test
+  void aSecondOrderForTheSameItemIsThePendingOne() {
+    TestStack.Merchant m = stack.newMerchant();
+    String item = item(m, "article", 100L, null);
+    Buyer b = newBuyer();
+    String first = orderId(b, item);
+    // A double tap, a retry without a key, or another key: the payable order already there, not a second one.
+    assertThat(orderId(b, item)).isEqualTo(first);
+    assertThat(order(b, item, "another-key").json().getString("id")).isEqualTo(first);
+    List<Future<Reply>> concurrent = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      concurrent.add(stack.api.sendAsync(HttpMethod.POST, "/api/v1/orders", b.token(),
+          new JsonObject().put("itemId", item).toBuffer(), null));
+    }
+    assertThat(concurrent.stream().map(f -> await(f).json().getString("id")).distinct().toList())
+        .containsExactly(first);
+    assertThat(stack.count("SELECT count(*) FROM orders WHERE user_id = $1", Tuple.of(b.userId()))).isEqualTo(1);
+
+    // Once it can no longer be paid, it is closed and a new order takes its place.
+    stack.sql("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1",
+        Tuple.of(Long.parseLong(first)));
+    String second = orderId(b, item);
+    assertThat(second).isNotEqualTo(first);
+    assertThat(stack.sql("SELECT status FROM orders WHERE id = $1", Tuple.of(Long.parseLong(first)))
+        .iterator().next().getString(0)).isEqualTo("closed");
+    confirm(outTradeNo(second), null);
+    awaitStatus(second, "paid");
+    assertThat(order(b, item, null).errorCode()).isEqualTo("already_owned");
   }
 
   @Test
