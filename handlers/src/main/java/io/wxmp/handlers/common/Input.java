@@ -124,11 +124,18 @@ public final class Input {
     if (!(value instanceof String s)) {
       return wrong(name, "must be an ISO-8601 time with an offset");
     }
+    OffsetDateTime time;
     try {
-      return OffsetDateTime.parse(s);
+      time = OffsetDateTime.parse(s);
     } catch (DateTimeParseException e) {
       return wrong(name, "must be an ISO-8601 time with an offset");
     }
+    // PostgreSQL stores years past its range as +/-infinity, which then cannot be written back out: keep to the
+    // four-digit years ISO-8601 names without agreement
+    if (time.getYear() < 1 || time.getYear() > 9999) {
+      return wrong(name, "must be a time in the years 0001..9999");
+    }
+    return time;
   }
 
   /** One of the given values. */
