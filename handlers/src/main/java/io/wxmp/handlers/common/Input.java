@@ -14,6 +14,7 @@ import java.util.List;
  * at once. Call {@link #validate()} after reading; it throws {@link ApiException#invalid}.
  */
 public final class Input {
+  private static final String NOT_STORABLE = "must not contain NUL or unpaired surrogate characters";
   private final JsonObject body;
   private final JsonObject errors = new JsonObject();
 
@@ -58,6 +59,9 @@ public final class Input {
     }
     if (!(value instanceof String s)) {
       return wrong(name, "must be a string");
+    }
+    if (!storable(s)) {
+      return wrong(name, NOT_STORABLE);
     }
     String trimmed = s.strip();
     int length = trimmed.codePointCount(0, trimmed.length());
@@ -164,6 +168,9 @@ public final class Input {
       if (!(item instanceof String s) || s.isBlank() || s.length() > maxLength) {
         return wrong(name, "each entry must be a string of 1.." + maxLength + " characters");
       }
+      if (!storable(s)) {
+        return wrong(name, NOT_STORABLE);
+      }
       out.add(s.strip());
     }
     return out;
@@ -208,6 +215,26 @@ public final class Input {
     if (!errors.isEmpty()) {
       throw ApiException.invalid(errors);
     }
+  }
+
+  /**
+   * PostgreSQL text cannot hold U+0000 (the insert fails), and a lone surrogate is not Unicode at all (it would be
+   * stored as '?'): both are bad input, not a server error.
+   */
+  private static boolean storable(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\u0000' || Character.isLowSurrogate(c)) {
+        return false;
+      }
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return false;
+        }
+        i++;
+      }
+    }
+    return true;
   }
 
   private <T> T missing(String name, boolean required) {

@@ -162,6 +162,17 @@ class AuthTest {
   }
 
   @Test
+  void aNulCharacterInTheNicknameIs400AndChangesNothing() {
+    String token = stack.newUserToken();
+    assertThat(stack.api.patch("/api/v1/me", token, new JsonObject().put("nickname", "Reader Wu")).status())
+        .isEqualTo(200);
+    Reply nul = stack.api.patch("/api/v1/me", token, new JsonObject().put("nickname", "Reader\u0000Wu"));
+    assertThat(nul.status()).as(nul.toString()).isEqualTo(400);
+    assertThat(nul.json().getJsonObject("error").getJsonObject("fields").containsKey("nickname")).isTrue();
+    assertThat(stack.api.get("/api/v1/me", token).json().getString("nickname")).isEqualTo("Reader Wu");
+  }
+
+  @Test
   void fiftyConcurrentFirstLoginsMakeOneUser() {
     String openid = "o-concurrent-" + System.nanoTime();
     List<String> codes = new ArrayList<>();

@@ -60,4 +60,22 @@ class QuizEdgeCasesTest {
     assertThat(read.status()).as(read.toString()).isEqualTo(200);
     assertThat(read.json().getString("endAt")).isNull();
   }
+
+  @Test
+  void textWithANulCharacterIs400AndChangesNothing() {
+    long before = quizCount();
+    assertBadRequest(stack.api.post("/api/v1/admin/quizzes", merchant.owner(),
+        quizBody().put("title", "Tea\u0000time")), "title");
+    JsonObject badChoice = quizBody();
+    badChoice.getJsonArray("questions").getJsonObject(0).getJsonArray("choices").getJsonObject(0)
+        .put("text", "A\u0000");
+    assertBadRequest(stack.api.post("/api/v1/admin/quizzes", merchant.owner(), badChoice),
+        "questions[0].choices[0].text");
+    JsonObject badTag = quizBody();
+    badTag.getJsonArray("questions").getJsonObject(0).put("tags", new JsonArray().add("t\u0000"));
+    assertBadRequest(stack.api.post("/api/v1/admin/quizzes", merchant.owner(), badTag), "questions[0].tags");
+    JsonObject loneSurrogate = quizBody().put("title", "Tea \ud800");
+    assertBadRequest(stack.api.post("/api/v1/admin/quizzes", merchant.owner(), loneSurrogate), "title");
+    assertThat(quizCount()).isEqualTo(before);
+  }
 }
