@@ -1,5 +1,6 @@
 package io.wxmp.handlers.common;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,14 +23,20 @@ public final class Input {
     this.body = body;
   }
 
-  /** The request body as a JSON object; 400 when it is missing, malformed or not an object. */
+  /** The request body as a JSON object; 400 when it is missing, malformed or not an object, 415 when not JSON. */
   public static Input of(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().length() == 0) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && !isJson(type)) {
+      // a form or multipart body is consumed by the body handler and has no buffer left to read
+      throw new ApiException(415, "unsupported_media_type", "Send the body as application/json.");
+    }
+    Buffer buffer = ctx.body() == null ? null : ctx.body().buffer();
+    if (buffer == null || buffer.length() == 0) {
       throw ApiException.badRequest("A JSON object body is required.");
     }
     Object parsed;
     try {
-      parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+      parsed = io.vertx.core.json.Json.decodeValue(buffer);
     } catch (DecodeException e) {
       throw ApiException.badRequest("The body is not valid JSON.");
     }
@@ -37,6 +44,13 @@ public final class Input {
       throw ApiException.badRequest("The body must be a JSON object.");
     }
     return new Input(object);
+  }
+
+  private static boolean isJson(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip()
+        .toLowerCase(java.util.Locale.ROOT);
+    return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
   }
 
   public static Input of(JsonObject object) {

@@ -2,6 +2,9 @@ package io.wxmp.server.quiz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -77,5 +80,33 @@ class QuizEdgeCasesTest {
     JsonObject loneSurrogate = quizBody().put("title", "Tea \ud800");
     assertBadRequest(stack.api.post("/api/v1/admin/quizzes", merchant.owner(), loneSurrogate), "title");
     assertThat(quizCount()).isEqualTo(before);
+  }
+
+  @Test
+  void aMissingOrNonJsonBodyIs4xxNot500() {
+    String id = stack.api.post("/api/v1/admin/quizzes", merchant.owner(), quizBody()).json().getString("id");
+    String token = stack.newUserToken();
+    String attemptId = stack.api.post("/api/v1/quizzes/" + id + "/attempts", token, null).json()
+        .getString("attemptId");
+    String submit = "/api/v1/quizzes/" + id + "/attempts/" + attemptId + "/submit";
+
+    Reply noBody = stack.api.post(submit, token, null);
+    assertThat(noBody.status()).as(noBody.toString()).isEqualTo(400);
+    assertThat(noBody.errorCode()).isEqualTo("bad_request");
+
+    MultiMap multipart = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "multipart/form-data; boundary=b");
+    Reply form = stack.api.send(HttpMethod.POST, "/api/v1/admin/quizzes", merchant.owner(), Buffer.buffer(
+        "--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--b--\r\n"), multipart);
+    assertThat(form.status()).as(form.toString()).isEqualTo(415);
+    assertThat(form.errorCode()).isEqualTo("unsupported_media_type");
+
+    MultiMap urlEncoded = MultiMap.caseInsensitiveMultiMap()
+        .add("Content-Type", "application/x-www-form-urlencoded");
+    Reply encoded = stack.api.send(HttpMethod.POST, submit, token, Buffer.buffer("answers=1"), urlEncoded);
+    assertThat(encoded.status()).as(encoded.toString()).isEqualTo(415);
+
+    // nothing was submitted by any of these: the attempt still takes its one submit
+    Reply ok = stack.api.post(submit, token, new JsonObject().put("answers", new JsonArray()));
+    assertThat(ok.status()).as(ok.toString()).isEqualTo(200);
   }
 }
