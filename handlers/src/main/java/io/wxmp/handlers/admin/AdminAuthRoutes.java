@@ -45,13 +45,14 @@ public final class AdminAuthRoutes {
     String username = in.string("username", 1, 64, true);
     String password = in.secret("password", 1, 256);
     in.validate();
-    return throttle.check(username)
+    // the try is counted before the password is checked (see LoginThrottle), so a failure needs no second write
+    return throttle.takeTry(username)
         .compose(v -> accounts.byUsername(username))
         .compose(account -> vertx.executeBlocking(
                 () -> Passwords.matches(password, account == null ? null : account.passwordHash()), false)
             .compose(ok -> ok ? throttle.reset(username).map(account)
-                : throttle.recordFailure(username).compose(x -> Future.failedFuture(
-                    new ApiException(401, "unauthorized", "Wrong username or password.")))))
+                : Future.<MerchantAccountRepository.Account>failedFuture(
+                    new ApiException(401, "unauthorized", "Wrong username or password."))))
         .compose(account -> sessions.issueMerchant(
                 new MerchantPrincipal(account.id(), account.merchantId(), account.role()))
             .map(token -> new JsonObject()

@@ -10,13 +10,24 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Counts failed admin logins per username in Redis (shared by every server instance). After {@code maxFailures}
- * within the window, further attempts get 429 with {@code Retry-After} until the window ends, right password or not.
+ * Limits admin login tries per username in Redis (shared by every server instance). Each try is counted before its
+ * password is checked, in one script with the limit check, so concurrent guesses cannot all pass the check before
+ * any failure is counted; a successful login clears the count. After {@code maxFailures} tries within the window,
+ * further attempts get 429 with {@code Retry-After} until the window ends, right password or not.
  */
 public final class LoginThrottle {
-  /** INCR and start the window on the first failure, in one round trip. */
-  private static final RedisScript RECORD_FAILURE = new RedisScript("""
-      local n = redis.call('incr', KEYS[1])
+  /** Over the limit: minus the seconds left in the window; else counts the try (starting the window) and returns n. */
+  private static final RedisScript TAKE_TRY = new RedisScript("""
+      local n = tonumber(redis.call('get', KEYS[1]) or '0')
+      if n >= tonumber(ARGV[2]) then
+        local ttl = redis.call('ttl', KEYS[1])
+        if ttl < 0 then
+          redis.call('expire', KEYS[1], ARGV[1])
+          ttl = tonumber(ARGV[1])
+        end
+        return -math.max(ttl, 1)
+      end
+      n = redis.call('incr', KEYS[1])
       if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
       return n""");
 
@@ -30,23 +41,16 @@ public final class LoginThrottle {
     this.windowSeconds = windowSeconds;
   }
 
-  /** Fails with 429 when the username is locked out. */
-  public Future<Void> check(String username) {
-    String key = key(username);
-    return Redis.bounded(redis.get(key)).compose(count -> {
-      if (count == null || count.toInteger() < maxFailures) {
-        return Future.succeededFuture();
-      }
-      return Redis.bounded(redis.ttl(key)).compose((Response ttl) ->
-          Future.failedFuture(ApiException.rateLimited(Math.max(1, ttl == null ? windowSeconds : ttl.toInteger()))));
-    });
+  /** Counts one login try; fails with 429 when the username has no tries left in the window. */
+  public Future<Void> takeTry(String username) {
+    return Redis.bounded(TAKE_TRY.run(redis, List.of(key(username)),
+            List.of(Integer.toString(windowSeconds), Integer.toString(maxFailures))))
+        .compose((Response n) -> n.toLong() < 0
+            ? Future.failedFuture(ApiException.rateLimited((int) -n.toLong()))
+            : Future.succeededFuture());
   }
 
-  public Future<Void> recordFailure(String username) {
-    return Redis.bounded(RECORD_FAILURE.run(redis, List.of(key(username)), List.of(Integer.toString(windowSeconds))))
-        .mapEmpty();
-  }
-
+  /** A successful login: the tries counted so far no longer count. */
   public Future<Void> reset(String username) {
     return Redis.bounded(redis.del(List.of(key(username)))).mapEmpty();
   }

@@ -1,5 +1,6 @@
 package io.wxmp.handlers.common;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import java.util.List;
  * at once. Call {@link #validate()} after reading; it throws {@link ApiException#invalid}.
  */
 public final class Input {
+  private static final String NOT_STORABLE = "must not contain NUL or unpaired surrogate characters";
   private final JsonObject body;
   private final JsonObject errors = new JsonObject();
 
@@ -21,14 +23,20 @@ public final class Input {
     this.body = body;
   }
 
-  /** The request body as a JSON object; 400 when it is missing, malformed or not an object. */
+  /** The request body as a JSON object; 400 when it is missing, malformed or not an object, 415 when not JSON. */
   public static Input of(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().length() == 0) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && !isJson(type)) {
+      // a form or multipart body is consumed by the body handler and has no buffer left to read
+      throw new ApiException(415, "unsupported_media_type", "Send the body as application/json.");
+    }
+    Buffer buffer = ctx.body() == null ? null : ctx.body().buffer();
+    if (buffer == null || buffer.length() == 0) {
       throw ApiException.badRequest("A JSON object body is required.");
     }
     Object parsed;
     try {
-      parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+      parsed = io.vertx.core.json.Json.decodeValue(buffer);
     } catch (DecodeException e) {
       throw ApiException.badRequest("The body is not valid JSON.");
     }
@@ -36,6 +44,13 @@ public final class Input {
       throw ApiException.badRequest("The body must be a JSON object.");
     }
     return new Input(object);
+  }
+
+  private static boolean isJson(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip()
+        .toLowerCase(java.util.Locale.ROOT);
+    return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
   }
 
   public static Input of(JsonObject object) {
@@ -58,6 +73,9 @@ public final class Input {
     }
     if (!(value instanceof String s)) {
       return wrong(name, "must be a string");
+    }
+    if (!storable(s)) {
+      return wrong(name, NOT_STORABLE);
     }
     String trimmed = s.strip();
     int length = trimmed.codePointCount(0, trimmed.length());
@@ -124,11 +142,18 @@ public final class Input {
     if (!(value instanceof String s)) {
       return wrong(name, "must be an ISO-8601 time with an offset");
     }
+    OffsetDateTime time;
     try {
-      return OffsetDateTime.parse(s);
+      time = OffsetDateTime.parse(s);
     } catch (DateTimeParseException e) {
       return wrong(name, "must be an ISO-8601 time with an offset");
     }
+    // PostgreSQL stores years past its range as +/-infinity, which then cannot be written back out: keep to the
+    // four-digit years ISO-8601 names without agreement
+    if (time.getYear() < 1 || time.getYear() > 9999) {
+      return wrong(name, "must be a time in the years 0001..9999");
+    }
+    return time;
   }
 
   /** One of the given values. */
@@ -156,6 +181,9 @@ public final class Input {
     for (Object item : array) {
       if (!(item instanceof String s) || s.isBlank() || s.length() > maxLength) {
         return wrong(name, "each entry must be a string of 1.." + maxLength + " characters");
+      }
+      if (!storable(s)) {
+        return wrong(name, NOT_STORABLE);
       }
       out.add(s.strip());
     }
@@ -201,6 +229,26 @@ public final class Input {
     if (!errors.isEmpty()) {
       throw ApiException.invalid(errors);
     }
+  }
+
+  /**
+   * PostgreSQL text cannot hold U+0000 (the insert fails), and a lone surrogate is not Unicode at all (it would be
+   * stored as '?'): both are bad input, not a server error.
+   */
+  private static boolean storable(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\u0000' || Character.isLowSurrogate(c)) {
+        return false;
+      }
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return false;
+        }
+        i++;
+      }
+    }
+    return true;
   }
 
   private <T> T missing(String name, boolean required) {

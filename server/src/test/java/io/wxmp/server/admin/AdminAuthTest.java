@@ -2,10 +2,15 @@ package io.wxmp.server.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import io.wxmp.server.testkit.Reply;
 import io.wxmp.server.testkit.TestStack;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +67,30 @@ class AdminAuthTest {
     assertThat(login(user, TestStack.PASSWORD).status()).isEqualTo(429);
     // Other accounts are not affected.
     assertThat(login(m.prefix() + "-owner", TestStack.PASSWORD).status()).isEqualTo(200);
+  }
+
+  @Test
+  void concurrentGuessesCannotGetPastTheLimit() {
+    TestStack.Merchant m = stack.newMerchant();
+    String user = m.prefix() + "-editor";
+    List<Future<Reply>> guesses = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      // case and surrounding whitespace name the same account, so they count against the same limit
+      String name = i % 2 == 0 ? "  " + user.toUpperCase(java.util.Locale.ROOT) + " " : user;
+      guesses.add(stack.api.sendAsync(HttpMethod.POST, "/api/v1/admin/login", null,
+          new JsonObject().put("username", name).put("password", "guess-" + i).toBuffer(), null));
+    }
+    List<Reply> replies;
+    try {
+      replies = Future.all(guesses).await(60, TimeUnit.SECONDS).list();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    long checked = replies.stream().filter(r -> r.status() == 401).count();
+    long limited = replies.stream().filter(r -> r.status() == 429).count();
+    assertThat(checked).as("passwords actually tried").isLessThanOrEqualTo(5);
+    assertThat(checked + limited).isEqualTo(20);
+    assertThat(login(user, TestStack.PASSWORD).status()).isEqualTo(429);
   }
 
   @Test

@@ -162,6 +162,40 @@ class AuthTest {
   }
 
   @Test
+  void aNulCharacterInTheNicknameIs400AndChangesNothing() {
+    String token = stack.newUserToken();
+    assertThat(stack.api.patch("/api/v1/me", token, new JsonObject().put("nickname", "Reader Wu")).status())
+        .isEqualTo(200);
+    Reply nul = stack.api.patch("/api/v1/me", token, new JsonObject().put("nickname", "Reader\u0000Wu"));
+    assertThat(nul.status()).as(nul.toString()).isEqualTo(400);
+    assertThat(nul.json().getJsonObject("error").getJsonObject("fields").containsKey("nickname")).isTrue();
+    assertThat(stack.api.get("/api/v1/me", token).json().getString("nickname")).isEqualTo("Reader Wu");
+  }
+
+  @Test
+  void failedWeChatCallsLogNeitherTheAccessTokenNorTheCodes() {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger)
+        org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    root.addAppender(logs);
+    try {
+      assertThat(login("no-such-code-for-the-log").status()).isEqualTo(401);
+      String token = stack.newUserToken();
+      assertThat(stack.api.post("/api/v1/auth/phone", token, new JsonObject().put("code", "bogus-phone-code"))
+          .status()).isEqualTo(401);
+    } finally {
+      root.detachAppender(logs);
+    }
+    List<String> lines = logs.list.stream().map(e -> e.getFormattedMessage()).toList();
+    assertThat(lines).isNotEmpty(); // the access log saw the requests
+    assertThat(lines).noneMatch(line -> line.contains("access_token"))
+        .noneMatch(line -> line.contains("no-such-code-for-the-log"))
+        .noneMatch(line -> line.contains("bogus-phone-code"));
+  }
+
+  @Test
   void fiftyConcurrentFirstLoginsMakeOneUser() {
     String openid = "o-concurrent-" + System.nanoTime();
     List<String> codes = new ArrayList<>();
