@@ -138,7 +138,7 @@ public final class QuizRoutes {
 
   Future<JsonObject> leaderboard(RoutingContext ctx) {
     long id = Ids.path(ctx, "id");
-    int limit = limit(ctx);
+    int limit = Paging.of(ctx).limit(); // API.md's list limit: default 20, 1..50
     return service.leaderboard(Authenticate.user(ctx), id, limit).compose(top -> {
       List<Leaderboard.Entry> entries = new ArrayList<>(top.entries());
       // equal score and duration: the same rank, listed by user id
@@ -173,18 +173,6 @@ public final class QuizRoutes {
         .put("nickname", nickname)
         .put("score", e.score())
         .put("durationMs", e.durationMs());
-  }
-
-  private static int limit(RoutingContext ctx) {
-    String raw = ctx.queryParams().get("limit");
-    if (raw == null) {
-      return 20;
-    }
-    Long parsed = Ids.parseOrNull(raw);
-    if (parsed == null || parsed < 1 || parsed > 100) {
-      throw ApiException.invalid(new JsonObject().put("limit", "must be 1..100"));
-    }
-    return parsed.intValue();
   }
 
   private static JsonArray publicQuestions(List<Question> questions) {

@@ -404,7 +404,7 @@ class QuizTest {
     JsonObject top1 = stack.api.get("/api/v1/quizzes/" + quizId + "/leaderboard?limit=1", tokens[3]).json();
     assertThat(top1.getJsonArray("entries")).hasSize(1);
     assertThat(top1.getJsonObject("me").getLong("rank")).isEqualTo(3L);
-    assertThat(stack.api.get("/api/v1/quizzes/" + quizId + "/leaderboard?limit=101", tokens[3]).status())
+    assertThat(stack.api.get("/api/v1/quizzes/" + quizId + "/leaderboard?limit=51", tokens[3]).status())
         .isEqualTo(400);
     String outsider = stack.newUserToken();
     assertThat(stack.api.get("/api/v1/quizzes/" + quizId + "/leaderboard", outsider).json().getValue("me")).isNull();
