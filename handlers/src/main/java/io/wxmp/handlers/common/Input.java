@@ -97,6 +97,24 @@ public final class Input {
     return s;
   }
 
+  /** An http(s) URL of at most {@code max} characters (an avatar, a cover image). */
+  public String url(String name, int max, boolean required) {
+    String text = string(name, 1, max, required);
+    if (text != null && !isWebUrl(text)) {
+      return wrong(name, "must be an http(s) URL");
+    }
+    return text;
+  }
+
+  private static boolean isWebUrl(String text) {
+    try {
+      java.net.URI uri = java.net.URI.create(text);
+      return ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   /** An integer in {@code min..max}; JSON numbers with a fraction are rejected. */
   public Long integer(String name, long min, long max, boolean required) {
     Object value = body.getValue(name);

@@ -11,7 +11,6 @@ import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Paging;
 import io.wxmp.handlers.common.Respond;
-import java.net.URI;
 import java.util.List;
 
 /** {@code /admin/items*} for merchants and {@code GET /items/{id}} for users. */
@@ -96,10 +95,7 @@ public final class ItemRoutes {
     String summary = in.has("summary") ? in.string("summary", 0, 500, false) : base.summary();
     String body = in.has("body") ? in.string("body", 0, 50_000, false) : base.body();
     String preview = in.has("preview") ? in.string("preview", 0, 2_000, false) : base.preview();
-    String coverUrl = in.has("coverUrl") ? in.string("coverUrl", 1, 512, false) : base.coverUrl();
-    if (in.has("coverUrl") && coverUrl != null) {
-      in.check(isWebUrl(coverUrl), "coverUrl", "must be an http(s) URL");
-    }
+    String coverUrl = in.has("coverUrl") ? in.url("coverUrl", 512, false) : base.coverUrl();
     List<String> tags = in.has("tags") ? in.strings("tags", 10, 24, false) : base.tags();
     Long priceFen = in.has("price") ? price(in) : base.priceFen();
     Integer days = base.membershipDays();
@@ -150,14 +146,5 @@ public final class ItemRoutes {
       return null;
     }
     return fen;
-  }
-
-  private static boolean isWebUrl(String text) {
-    try {
-      URI uri = URI.create(text);
-      return ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }
