@@ -83,5 +83,4 @@ public final class AuthRoutes {
         .put("points", p.points())
         .put("memberUntil", Json.time(p.memberUntil()));
   }
-
 }
