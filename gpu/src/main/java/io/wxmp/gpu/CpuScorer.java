@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -158,8 +159,10 @@ public final class CpuScorer implements Scorer {
   /** Scores tiles [fromTile, toTile) and keeps per query the k best. */
   private static TopKHeap[] scan(VectorCollection c, float[] q, int batch, int k, long[][] ex, int fromTile, int toTile) {
     TopKHeap[] heaps = new TopKHeap[batch];
+    float[] th = new float[batch];
     for (int b = 0; b < batch; b++) {
       heaps[b] = new TopKHeap(k, ex[b]);
+      th[b] = Float.NEGATIVE_INFINITY;
     }
     int dim = c.dim();
     int size = c.size();
@@ -168,43 +171,52 @@ public final class CpuScorer implements Scorer {
     boolean half = c.fp16();
     float[] m32 = c.f32();
     short[] m16 = c.f16();
+    int quads = batch & ~3;
     for (int t = fromTile; t < toTile; t++) {
       int row0 = t * TILE;
       int rows = Math.min(TILE, size - row0);
-      int quads = batch & ~3;
       // Two strips of rows stay in L1 while every query quad passes over them.
       for (int s = 0; s < TILE; s += 2 * L) {
         for (int b = 0; b < quads; b += 4) {
-          if (half) {
-            score4x2Half(m16, dim, row0 + s, q, b, scores, s);
-          } else {
-            score4x2(m32, dim, row0 + s, q, b, scores, s);
+          int hits = half ? score4x2Half(m16, dim, row0 + s, q, b, scores, s, th)
+              : score4x2(m32, dim, row0 + s, q, b, scores, s, th);
+          // Bit 2i+j: query b+i has a score in strip j at or above its threshold (rare once the heaps are full).
+          while (hits != 0) {
+            int bit = Integer.numberOfTrailingZeros(hits);
+            hits &= hits - 1;
+            int qb = b + (bit >>> 1);
+            int r = s + (bit & 1) * L;
+            offer(heaps[qb], th, qb, scores, qb * TILE + r, ids, row0 + r, rows - r);
           }
         }
       }
       for (int b = quads; b < batch; b++) {
         for (int s = 0; s < TILE; s += 4 * L) {
-          if (half) {
-            score1x4Half(m16, dim, row0 + s, q, b, scores, s);
-          } else {
-            score1x4(m32, dim, row0 + s, q, b, scores, s);
-          }
-        }
-      }
-      for (int qb = 0; qb < batch; qb++) {
-        TopKHeap h = heaps[qb];
-        int o = qb * TILE;
-        float th = h.threshold();
-        for (int i = 0; i < rows; i++) {
-          float sc = scores[o + i];
-          if (sc >= th) {
-            h.offer(sc, ids[row0 + i]);
-            th = h.threshold();
+          int hits = half ? score1x4Half(m16, dim, row0 + s, q, b, scores, s, th)
+              : score1x4(m32, dim, row0 + s, q, b, scores, s, th);
+          // Bit j: strip j has a score at or above the threshold.
+          while (hits != 0) {
+            int r = s + Integer.numberOfTrailingZeros(hits) * L;
+            hits &= hits - 1;
+            offer(heaps[b], th, b, scores, b * TILE + r, ids, row0 + r, rows - r);
           }
         }
       }
     }
     return heaps;
+  }
+
+  /** Offers the scores of one strip (at most n of its L rows are real) that reach the query's threshold. */
+  private static void offer(TopKHeap h, float[] th, int qb, float[] scores, int o, long[] ids, int row, int n) {
+    float t = th[qb];
+    for (int i = 0, end = Math.min(L, n); i < end; i++) {
+      float sc = scores[o + i];
+      if (sc >= t) {
+        h.offer(sc, ids[row + i]);
+        t = h.threshold();
+      }
+    }
+    th[qb] = t;
   }
 
   /** Offset of the L-row strip that starts at row (row is a multiple of L). */
@@ -213,7 +225,7 @@ public final class CpuScorer implements Scorer {
   }
 
   // Four queries × two strips of L rows: eight independent FMA chains, each loaded row vector used four times.
-  private static void score4x2(float[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+  private static int score4x2(float[] m, int dim, int row, float[] q, int b, float[] out, int s, float[] th) {
     int p0 = strip(row, dim), p1 = strip(row + L, dim);
     int q0 = b * dim, q1 = q0 + dim, q2 = q1 + dim, q3 = q2 + dim;
     FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -243,10 +255,11 @@ public final class CpuScorer implements Scorer {
     a21.intoArray(out, o + 2 * TILE + L);
     a30.intoArray(out, o + 3 * TILE);
     a31.intoArray(out, o + 3 * TILE + L);
+    return hits4x2(a00, a01, a10, a11, a20, a21, a30, a31, th, b);
   }
 
   // One query × four strips: four independent FMA chains so a single query streams at memory speed.
-  private static void score1x4(float[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+  private static int score1x4(float[] m, int dim, int row, float[] q, int b, float[] out, int s, float[] th) {
     int p0 = strip(row, dim), p1 = strip(row + L, dim), p2 = strip(row + 2 * L, dim), p3 = strip(row + 3 * L, dim);
     int q0 = b * dim;
     FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -263,6 +276,36 @@ public final class CpuScorer implements Scorer {
     a1.intoArray(out, o + L);
     a2.intoArray(out, o + 2 * L);
     a3.intoArray(out, o + 3 * L);
+    return hits1x4(a0, a1, a2, a3, th[b]);
+  }
+
+  /** Bit 2i+j set when accumulator a_ij (query b+i, strip j) has a lane at or above th[b+i]. */
+  private static int hits4x2(FloatVector a00, FloatVector a01, FloatVector a10, FloatVector a11, FloatVector a20,
+      FloatVector a21, FloatVector a30, FloatVector a31, float[] th, int b) {
+    FloatVector t0 = FloatVector.broadcast(F, th[b]);
+    FloatVector t1 = FloatVector.broadcast(F, th[b + 1]);
+    FloatVector t2 = FloatVector.broadcast(F, th[b + 2]);
+    FloatVector t3 = FloatVector.broadcast(F, th[b + 3]);
+    VectorMask<Float> m00 = a00.compare(VectorOperators.GE, t0), m01 = a01.compare(VectorOperators.GE, t0);
+    VectorMask<Float> m10 = a10.compare(VectorOperators.GE, t1), m11 = a11.compare(VectorOperators.GE, t1);
+    VectorMask<Float> m20 = a20.compare(VectorOperators.GE, t2), m21 = a21.compare(VectorOperators.GE, t2);
+    VectorMask<Float> m30 = a30.compare(VectorOperators.GE, t3), m31 = a31.compare(VectorOperators.GE, t3);
+    if (!m00.or(m01).or(m10).or(m11).or(m20).or(m21).or(m30).or(m31).anyTrue()) {
+      return 0;
+    }
+    return (m00.anyTrue() ? 1 : 0) | (m01.anyTrue() ? 2 : 0) | (m10.anyTrue() ? 4 : 0) | (m11.anyTrue() ? 8 : 0)
+        | (m20.anyTrue() ? 16 : 0) | (m21.anyTrue() ? 32 : 0) | (m30.anyTrue() ? 64 : 0) | (m31.anyTrue() ? 128 : 0);
+  }
+
+  /** Bit j set when strip accumulator aj has a lane at or above th. */
+  private static int hits1x4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float th) {
+    FloatVector t = FloatVector.broadcast(F, th);
+    VectorMask<Float> m0 = a0.compare(VectorOperators.GE, t), m1 = a1.compare(VectorOperators.GE, t);
+    VectorMask<Float> m2 = a2.compare(VectorOperators.GE, t), m3 = a3.compare(VectorOperators.GE, t);
+    if (!m0.or(m1).or(m2).or(m3).anyTrue()) {
+      return 0;
+    }
+    return (m0.anyTrue() ? 1 : 0) | (m1.anyTrue() ? 2 : 0) | (m2.anyTrue() ? 4 : 0) | (m3.anyTrue() ? 8 : 0);
   }
 
   /** L half-precision values at m[i..] widened to floats (exact: scale by 2^112 re-biases the exponent). */
@@ -272,7 +315,7 @@ public final class CpuScorer implements Scorer {
     return mag.reinterpretAsInts().or(x.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
   }
 
-  private static void score4x2Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+  private static int score4x2Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s, float[] th) {
     int p0 = strip(row, dim), p1 = strip(row + L, dim);
     int q0 = b * dim, q1 = q0 + dim, q2 = q1 + dim, q3 = q2 + dim;
     FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -302,9 +345,10 @@ public final class CpuScorer implements Scorer {
     a21.intoArray(out, o + 2 * TILE + L);
     a30.intoArray(out, o + 3 * TILE);
     a31.intoArray(out, o + 3 * TILE + L);
+    return hits4x2(a00, a01, a10, a11, a20, a21, a30, a31, th, b);
   }
 
-  private static void score1x4Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s) {
+  private static int score1x4Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s, float[] th) {
     int p0 = strip(row, dim), p1 = strip(row + L, dim), p2 = strip(row + 2 * L, dim), p3 = strip(row + 3 * L, dim);
     int q0 = b * dim;
     FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -321,6 +365,7 @@ public final class CpuScorer implements Scorer {
     a1.intoArray(out, o + L);
     a2.intoArray(out, o + 2 * L);
     a3.intoArray(out, o + 3 * L);
+    return hits1x4(a0, a1, a2, a3, th[b]);
   }
 
   @Override
