@@ -190,15 +190,16 @@ public final class CpuScorer implements Scorer {
           }
         }
       }
-      for (int b = quads; b < batch; b++) {
-        for (int s = 0; s < TILE; s += 4 * L) {
-          int hits = half ? score1x4Half(m16, dim, row0 + s, q, b, scores, s, th)
-              : score1x4(m32, dim, row0 + s, q, b, scores, s, th);
-          // Bit j: strip j has a score at or above the threshold.
-          while (hits != 0) {
-            int r = s + Integer.numberOfTrailingZeros(hits) * L;
-            hits &= hits - 1;
-            offer(heaps[b], th, b, scores, b * TILE + r, ids, row0 + r, rows - r);
+      // The other queries one strip (one 16-row block) at a time: blocks in memory order, so a single query reads
+      // the matrix as one linear stream (which the hardware prefetchers follow best) with one FMA chain.
+      if (quads < batch) {
+        for (int s = 0; s < TILE; s += L) {
+          for (int b = quads; b < batch; b++) {
+            boolean hit = half ? score1Half(m16, dim, row0 + s, q, b, scores, s, th[b])
+                : score1(m32, dim, row0 + s, q, b, scores, s, th[b]);
+            if (hit) {
+              offer(heaps[b], th, b, scores, b * TILE + s, ids, row0 + s, rows - s);
+            }
           }
         }
       }
@@ -258,25 +259,16 @@ public final class CpuScorer implements Scorer {
     return hits4x2(a00, a01, a10, a11, a20, a21, a30, a31, th, b);
   }
 
-  // One query × four strips: four independent FMA chains so a single query streams at memory speed.
-  private static int score1x4(float[] m, int dim, int row, float[] q, int b, float[] out, int s, float[] th) {
-    int p0 = strip(row, dim), p1 = strip(row + L, dim), p2 = strip(row + 2 * L, dim), p3 = strip(row + 3 * L, dim);
+  // One query × one strip: the scores of L rows, and whether any reaches th.
+  private static boolean score1(float[] m, int dim, int row, float[] q, int b, float[] out, int s, float th) {
+    int p = strip(row, dim);
     int q0 = b * dim;
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    FloatVector a = FloatVector.zero(F);
     for (int d = 0; d < dim; d++) {
-      int off = d * VectorCollection.BLOCK_ROWS;
-      FloatVector w = FloatVector.broadcast(F, q[q0 + d]);
-      a0 = FloatVector.fromArray(F, m, p0 + off).fma(w, a0);
-      a1 = FloatVector.fromArray(F, m, p1 + off).fma(w, a1);
-      a2 = FloatVector.fromArray(F, m, p2 + off).fma(w, a2);
-      a3 = FloatVector.fromArray(F, m, p3 + off).fma(w, a3);
+      a = FloatVector.fromArray(F, m, p + d * VectorCollection.BLOCK_ROWS).fma(FloatVector.broadcast(F, q[q0 + d]), a);
     }
-    int o = b * TILE + s;
-    a0.intoArray(out, o);
-    a1.intoArray(out, o + L);
-    a2.intoArray(out, o + 2 * L);
-    a3.intoArray(out, o + 3 * L);
-    return hits1x4(a0, a1, a2, a3, th[b]);
+    a.intoArray(out, b * TILE + s);
+    return a.compare(VectorOperators.GE, th).anyTrue();
   }
 
   /** Bit 2i+j set when accumulator a_ij (query b+i, strip j) has a lane at or above th[b+i]. */
@@ -295,17 +287,6 @@ public final class CpuScorer implements Scorer {
     }
     return (m00.anyTrue() ? 1 : 0) | (m01.anyTrue() ? 2 : 0) | (m10.anyTrue() ? 4 : 0) | (m11.anyTrue() ? 8 : 0)
         | (m20.anyTrue() ? 16 : 0) | (m21.anyTrue() ? 32 : 0) | (m30.anyTrue() ? 64 : 0) | (m31.anyTrue() ? 128 : 0);
-  }
-
-  /** Bit j set when strip accumulator aj has a lane at or above th. */
-  private static int hits1x4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float th) {
-    FloatVector t = FloatVector.broadcast(F, th);
-    VectorMask<Float> m0 = a0.compare(VectorOperators.GE, t), m1 = a1.compare(VectorOperators.GE, t);
-    VectorMask<Float> m2 = a2.compare(VectorOperators.GE, t), m3 = a3.compare(VectorOperators.GE, t);
-    if (!m0.or(m1).or(m2).or(m3).anyTrue()) {
-      return 0;
-    }
-    return (m0.anyTrue() ? 1 : 0) | (m1.anyTrue() ? 2 : 0) | (m2.anyTrue() ? 4 : 0) | (m3.anyTrue() ? 8 : 0);
   }
 
   /** L half-precision values at m[i..] widened to floats (exact: scale by 2^112 re-biases the exponent). */
@@ -348,24 +329,15 @@ public final class CpuScorer implements Scorer {
     return hits4x2(a00, a01, a10, a11, a20, a21, a30, a31, th, b);
   }
 
-  private static int score1x4Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s, float[] th) {
-    int p0 = strip(row, dim), p1 = strip(row + L, dim), p2 = strip(row + 2 * L, dim), p3 = strip(row + 3 * L, dim);
+  private static boolean score1Half(short[] m, int dim, int row, float[] q, int b, float[] out, int s, float th) {
+    int p = strip(row, dim);
     int q0 = b * dim;
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    FloatVector a = FloatVector.zero(F);
     for (int d = 0; d < dim; d++) {
-      int off = d * VectorCollection.BLOCK_ROWS;
-      FloatVector w = FloatVector.broadcast(F, q[q0 + d]);
-      a0 = half(m, p0 + off).fma(w, a0);
-      a1 = half(m, p1 + off).fma(w, a1);
-      a2 = half(m, p2 + off).fma(w, a2);
-      a3 = half(m, p3 + off).fma(w, a3);
+      a = half(m, p + d * VectorCollection.BLOCK_ROWS).fma(FloatVector.broadcast(F, q[q0 + d]), a);
     }
-    int o = b * TILE + s;
-    a0.intoArray(out, o);
-    a1.intoArray(out, o + L);
-    a2.intoArray(out, o + 2 * L);
-    a3.intoArray(out, o + 3 * L);
-    return hits1x4(a0, a1, a2, a3, th[b]);
+    a.intoArray(out, b * TILE + s);
+    return a.compare(VectorOperators.GE, th).anyTrue();
   }
 
   @Override
