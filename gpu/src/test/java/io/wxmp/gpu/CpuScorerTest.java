@@ -95,6 +95,43 @@ class CpuScorerTest {
   }
 
   @Test
+  void reusedBuffersAndWorkersGiveTheReferenceForCallsOfChangingShape() {
+    // Heaps, thresholds and score buffers are reused from call to call and rows are claimed in chunks by the caller
+    // and the worker: vary batch, k, collection and excludes between calls, including after close (caller alone).
+    Random rnd = new Random(21);
+    VectorCollection big = new VectorCollection("items", 64, false);
+    long[] bigIds = Reference.fill(big, rnd, 30000);
+    VectorCollection small = new VectorCollection("ads", 40, true);
+    long[] smallIds = Reference.fill(small, rnd, 2500);
+    CpuScorer s = new CpuScorer(2);
+    try {
+      int[][] shapes = {{1, 50}, {7, 1000}, {2, 3}, {16, 200}, {1, 1000}, {5, 1}, {33, 20}, {1, 10}};
+      for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+          s.close();
+        }
+        for (int[] shape : shapes) {
+          boolean useBig = (shape[0] + shape[1]) % 2 == 0 || shape[0] == 1;
+          VectorCollection c = useBig ? big : small;
+          long[] ids = useBig ? bigIds : smallIds;
+          float[][] queries = new float[shape[0]][];
+          long[][] excludes = new long[shape[0]][];
+          for (int b = 0; b < shape[0]; b++) {
+            queries[b] = Reference.unitVector(rnd, c.dim());
+            excludes[b] = b % 2 == 0 ? Reference.randomExclude(rnd, ids, 30) : null;
+          }
+          List<List<ScoredId>> got = s.topK(c, queries, shape[1], excludes);
+          for (int b = 0; b < shape[0]; b++) {
+            assertThat(got.get(b)).containsExactlyElementsOf(Reference.topK(c, ids, queries[b], shape[1], excludes[b]));
+          }
+        }
+      }
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
   void equalScoresAreOrderedBySmallerId() {
     VectorCollection c = new VectorCollection("items", 32, false);
     float[] v = Reference.unitVector(new Random(1), 32);
