@@ -156,14 +156,16 @@ public final class CpuScorer implements Scorer {
     Job job;
     TopKHeap[] heaps = new TopKHeap[0];
     float[] th = new float[0];
-    float[] scores = new float[0];
+    /** A tile of scores per query, or the hit buffer of scanRest: one L-float slot per strip of a chunk. */
+    float[] scores = new float[CHUNK_TILE_WORK * TILE];
+    int[] hitRows = new int[CHUNK_TILE_WORK * TILE / L];
     double sum;
 
     void prepare(int batch, int k, long[][] ex) {
       if (heaps.length < batch) {
         heaps = Arrays.copyOf(heaps, batch);
         th = new float[batch];
-        scores = new float[batch * TILE];
+        scores = new float[Math.max(batch, CHUNK_TILE_WORK) * TILE];
       }
       for (int b = 0; b < batch; b++) {
         TopKHeap h = heaps[b];
@@ -248,7 +250,7 @@ public final class CpuScorer implements Scorer {
     @Override
     void chunk(Scratch s, int i) {
       int from = i * chunkTiles;
-      scan(c, q, batch, from, Math.min(tiles, from + chunkTiles), s.heaps, s.th, s.scores);
+      scan(c, q, batch, from, Math.min(tiles, from + chunkTiles), s.heaps, s.th, s.scores, s.hitRows);
     }
   }
 
@@ -333,7 +335,7 @@ public final class CpuScorer implements Scorer {
 
   /** Scores tiles [fromTile, toTile) and keeps per query the k best in heaps (th: their thresholds). */
   private static void scan(VectorCollection c, float[] q, int batch, int fromTile, int toTile, TopKHeap[] heaps,
-      float[] th, float[] scores) {
+      float[] th, float[] scores, int[] hitRows) {
     int dim = c.dim();
     int size = c.size();
     long[] ids = c.ids();
@@ -364,46 +366,62 @@ public final class CpuScorer implements Scorer {
     // matrix as one linear stream (which the hardware prefetchers follow best) with one FMA chain.
     if (quads < batch) {
       if (half) {
-        scanRestHalf(m16, dim, size, ids, q, quads, batch, fromTile, toTile, heaps, th, scores);
+        scanRestHalf(m16, dim, size, ids, q, quads, batch, fromTile, toTile, heaps, th, scores, hitRows);
       } else {
-        scanRest(m32, dim, size, ids, q, quads, batch, fromTile, toTile, heaps, th, scores);
+        scanRest(m32, dim, size, ids, q, quads, batch, fromTile, toTile, heaps, th, scores, hitRows);
       }
     }
   }
 
-  /** Queries [from, batch) over tiles [fromTile, toTile), strip by strip. */
+  /**
+   * Queries [from, batch) over tiles [fromTile, toTile), strip by strip. The kernel loop makes no call (HotSpot
+   * compiles a loop with a call in it, even one rarely taken, 1.3-1.5x slower here): a strip with a candidate is
+   * copied to the hit buffer (hitRows, one 16-float slot each in scores), and the buffered strips are offered after
+   * the loop. The threshold then lags by at most one chunk (at most 1,024 rows, so the buffer cannot overflow).
+   */
   private static void scanRest(float[] m, int dim, int size, long[] ids, float[] q, int from, int batch,
-      int fromTile, int toTile, TopKHeap[] heaps, float[] th, float[] scores) {
-    for (int row = fromTile * TILE, end = toTile * TILE; row < end; row += L) {
-      int p = strip(row, dim);
-      for (int b = from; b < batch; b++) {
-        int q0 = b * dim;
+      int fromTile, int toTile, TopKHeap[] heaps, float[] th, float[] scores, int[] hitRows) {
+    for (int b = from; b < batch; b++) {
+      int q0 = b * dim;
+      FloatVector t = FloatVector.broadcast(F, th[b]);
+      int hits = 0;
+      for (int row = fromTile * TILE, end = toTile * TILE; row < end; row += L) {
+        int p = strip(row, dim);
         FloatVector a = FloatVector.zero(F);
         for (int d = 0; d < dim; d++) {
-          a = FloatVector.fromArray(F, m, p + d * VectorCollection.BLOCK_ROWS).fma(FloatVector.broadcast(F, q[q0 + d]), a);
+          FloatVector w = FloatVector.broadcast(F, q[q0 + d]);
+          a = FloatVector.fromArray(F, m, p + d * VectorCollection.BLOCK_ROWS).fma(w, a);
         }
-        if (a.compare(VectorOperators.GE, th[b]).anyTrue()) {
-          a.intoArray(scores, 0);
-          offer(heaps[b], th, b, scores, 0, ids, row, size - row);
+        if (a.compare(VectorOperators.GE, t).anyTrue()) {
+          a.intoArray(scores, hits * L);
+          hitRows[hits++] = row;
         }
+      }
+      for (int h = 0; h < hits; h++) {
+        offer(heaps[b], th, b, scores, h * L, ids, hitRows[h], size - hitRows[h]);
       }
     }
   }
 
   private static void scanRestHalf(short[] m, int dim, int size, long[] ids, float[] q, int from, int batch,
-      int fromTile, int toTile, TopKHeap[] heaps, float[] th, float[] scores) {
-    for (int row = fromTile * TILE, end = toTile * TILE; row < end; row += L) {
-      int p = strip(row, dim);
-      for (int b = from; b < batch; b++) {
-        int q0 = b * dim;
+      int fromTile, int toTile, TopKHeap[] heaps, float[] th, float[] scores, int[] hitRows) {
+    for (int b = from; b < batch; b++) {
+      int q0 = b * dim;
+      FloatVector t = FloatVector.broadcast(F, th[b]);
+      int hits = 0;
+      for (int row = fromTile * TILE, end = toTile * TILE; row < end; row += L) {
+        int p = strip(row, dim);
         FloatVector a = FloatVector.zero(F);
         for (int d = 0; d < dim; d++) {
           a = half(m, p + d * VectorCollection.BLOCK_ROWS).fma(FloatVector.broadcast(F, q[q0 + d]), a);
         }
-        if (a.compare(VectorOperators.GE, th[b]).anyTrue()) {
-          a.intoArray(scores, 0);
-          offer(heaps[b], th, b, scores, 0, ids, row, size - row);
+        if (a.compare(VectorOperators.GE, t).anyTrue()) {
+          a.intoArray(scores, hits * L);
+          hitRows[hits++] = row;
         }
+      }
+      for (int h = 0; h < hits; h++) {
+        offer(heaps[b], th, b, scores, h * L, ids, hitRows[h], size - hitRows[h]);
       }
     }
   }
