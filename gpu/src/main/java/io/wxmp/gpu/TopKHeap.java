@@ -6,17 +6,32 @@ import java.util.List;
 
 /** Bounded heap of the k best (score, id) in primitive arrays; the root is the worst kept entry. */
 final class TopKHeap {
-  final int k;
+  int k;
   final float[] scores;
   final long[] ids;
   int size;
-  private final long[] exclude; // sorted, or empty
+  private long[] exclude; // sorted, or empty
 
   TopKHeap(int k, long[] exclude) {
     this.k = k;
     this.scores = new float[k];
     this.ids = new long[k];
     this.exclude = exclude;
+  }
+
+  /** Empties the heap for reuse with k (at most the capacity it was made with) and another exclude list. */
+  TopKHeap reset(int k, long[] exclude) {
+    if (k > scores.length) {
+      throw new IllegalArgumentException("k " + k + " exceeds the capacity " + scores.length);
+    }
+    this.k = k;
+    this.exclude = exclude;
+    this.size = 0;
+    return this;
+  }
+
+  int capacity() {
+    return scores.length;
   }
 
   static long[] sortedCopy(long[] exclude) {

@@ -61,6 +61,76 @@ class CpuScorerTest {
     }
   }
 
+  @ParameterizedTest(name = "batch={0} fp16={1}")
+  @CsvSource({"1, false", "3, false", "4, false", "9, false", "1, true", "6, true"})
+  void manyEqualScoresAroundTheKthKeepTheSmallestIds(int batch, boolean fp16) {
+    // Only five distinct vectors over 20,000 rows: whole strips tie with the k-th score, so skipping a strip whose
+    // scores are all below the threshold must still let equal scores with smaller ids in (on either thread).
+    Random rnd = new Random(11);
+    int n = 20000;
+    int dim = 48;
+    float[][] distinct = new float[5][];
+    for (int i = 0; i < distinct.length; i++) {
+      distinct[i] = Reference.unitVector(rnd, dim);
+    }
+    long[] ids = new long[n];
+    float[][] vectors = new float[n][];
+    for (int i = 0; i < n; i++) {
+      ids[i] = n - i + (long) rnd.nextInt(3) * 1_000_000L; // ids fall with the row, so later rows win ties
+      vectors[i] = distinct[rnd.nextInt(distinct.length)];
+    }
+    VectorCollection c = new VectorCollection("items", dim, fp16);
+    c.load(ids, vectors);
+    float[][] queries = new float[batch][];
+    long[][] excludes = new long[batch][];
+    for (int b = 0; b < batch; b++) {
+      queries[b] = b % 2 == 0 ? distinct[b % distinct.length] : Reference.unitVector(rnd, dim);
+      excludes[b] = b % 3 == 2 ? Reference.randomExclude(rnd, ids, 100) : null;
+    }
+    List<List<ScoredId>> got = scorer.topK(c, queries, 300, excludes);
+    for (int b = 0; b < batch; b++) {
+      List<ScoredId> expected = Reference.topK(c, ids, queries[b], 300, excludes[b]);
+      assertThat(got.get(b)).as("query %d", b).containsExactlyElementsOf(expected);
+    }
+  }
+
+  @Test
+  void reusedBuffersAndWorkersGiveTheReferenceForCallsOfChangingShape() {
+    // Heaps, thresholds and score buffers are reused from call to call and rows are claimed in chunks by the caller
+    // and the worker: vary batch, k, collection and excludes between calls, including after close (caller alone).
+    Random rnd = new Random(21);
+    VectorCollection big = new VectorCollection("items", 64, false);
+    long[] bigIds = Reference.fill(big, rnd, 30000);
+    VectorCollection small = new VectorCollection("ads", 40, true);
+    long[] smallIds = Reference.fill(small, rnd, 2500);
+    CpuScorer s = new CpuScorer(2);
+    try {
+      int[][] shapes = {{1, 50}, {7, 1000}, {2, 3}, {16, 200}, {1, 1000}, {5, 1}, {33, 20}, {1, 10}};
+      for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+          s.close();
+        }
+        for (int[] shape : shapes) {
+          boolean useBig = (shape[0] + shape[1]) % 2 == 0 || shape[0] == 1;
+          VectorCollection c = useBig ? big : small;
+          long[] ids = useBig ? bigIds : smallIds;
+          float[][] queries = new float[shape[0]][];
+          long[][] excludes = new long[shape[0]][];
+          for (int b = 0; b < shape[0]; b++) {
+            queries[b] = Reference.unitVector(rnd, c.dim());
+            excludes[b] = b % 2 == 0 ? Reference.randomExclude(rnd, ids, 30) : null;
+          }
+          List<List<ScoredId>> got = s.topK(c, queries, shape[1], excludes);
+          for (int b = 0; b < shape[0]; b++) {
+            assertThat(got.get(b)).containsExactlyElementsOf(Reference.topK(c, ids, queries[b], shape[1], excludes[b]));
+          }
+        }
+      }
+    } finally {
+      s.close();
+    }
+  }
+
   @Test
   void equalScoresAreOrderedBySmallerId() {
     VectorCollection c = new VectorCollection("items", 32, false);
