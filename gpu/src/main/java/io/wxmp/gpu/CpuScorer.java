@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Scores on the CPU with the JDK Vector API. Rows are scored in tiles of 64; each tile is read once per batch and
- * scored against four queries at a time (so a batch of 32 reads the matrix once, not 32 times); top-k is a primitive
+ * scored against eight queries at a time, then four, then one (so a batch of 32 reads the matrix once, not 32 times,
+ * and each row vector loaded feeds eight FMAs); top-k is a primitive
  * bounded heap per query; large collections are split in chunks that the calling thread and a few persistent
  * worker threads claim in turn (a spin-then-park hand-off, no executor). Calls are serialised.
  */
@@ -42,6 +43,8 @@ public final class CpuScorer implements Scorer {
   /** The calling thread's heaps and buffers, reused from call to call (calls are serialised). */
   private final Scratch own = new Scratch();
   private float[] queryBuffer = new float[0];
+  /** The queries of each group of eight, dimension-major: the eight values of dimension d are adjacent. */
+  private float[] octetBuffer = new float[0];
 
   /** Uses every available core. */
   public CpuScorer() {
@@ -76,9 +79,20 @@ public final class CpuScorer implements Scorer {
       System.arraycopy(queries[i], 0, q, i * dim, dim);
       ex[i] = TopKHeap.sortedCopy(excludes == null ? null : excludes[i]);
     }
+    int octets = batch & ~7;
+    if (octetBuffer.length < octets * dim) {
+      octetBuffer = new float[octets * dim];
+    }
+    float[] q8 = octetBuffer;
+    for (int b = 0; b < octets; b++) {
+      int base = (b & ~7) * dim + (b & 7);
+      for (int d = 0; d < dim; d++) {
+        q8[base + d * 8] = q[b * dim + d];
+      }
+    }
     int tiles = (c.size() + TILE - 1) / TILE;
     int chunkTiles = Math.max(2, CHUNK_TILE_WORK / batch);
-    ScanJob job = new ScanJob(c, q, batch, k, ex, tiles, chunkTiles);
+    ScanJob job = new ScanJob(c, q, q8, batch, k, ex, tiles, chunkTiles);
     boolean parallel = (long) c.size() * batch >= PARALLEL_MIN_WORK;
     run(job, parallel);
     // Merge the heaps of every thread that scored at least one chunk.
@@ -225,16 +239,18 @@ public final class CpuScorer implements Scorer {
   private static final class ScanJob extends Job {
     private final VectorCollection c;
     private final float[] q;
+    private final float[] q8;
     private final int batch;
     private final int k;
     private final long[][] ex;
     private final int tiles;
     private final int chunkTiles;
 
-    ScanJob(VectorCollection c, float[] q, int batch, int k, long[][] ex, int tiles, int chunkTiles) {
+    ScanJob(VectorCollection c, float[] q, float[] q8, int batch, int k, long[][] ex, int tiles, int chunkTiles) {
       super((tiles + chunkTiles - 1) / chunkTiles);
       this.c = c;
       this.q = q;
+      this.q8 = q8;
       this.batch = batch;
       this.k = k;
       this.ex = ex;
@@ -250,7 +266,7 @@ public final class CpuScorer implements Scorer {
     @Override
     void chunk(Scratch s, int i) {
       int from = i * chunkTiles;
-      scan(c, q, batch, from, Math.min(tiles, from + chunkTiles), s.heaps, s.th, s.scores, s.hitRows);
+      scan(c, q, q8, batch, from, Math.min(tiles, from + chunkTiles), s.heaps, s.th, s.scores, s.hitRows);
     }
   }
 
@@ -334,21 +350,33 @@ public final class CpuScorer implements Scorer {
   }
 
   /** Scores tiles [fromTile, toTile) and keeps per query the k best in heaps (th: their thresholds). */
-  private static void scan(VectorCollection c, float[] q, int batch, int fromTile, int toTile, TopKHeap[] heaps,
-      float[] th, float[] scores, int[] hitRows) {
+  private static void scan(VectorCollection c, float[] q, float[] q8, int batch, int fromTile, int toTile,
+      TopKHeap[] heaps, float[] th, float[] scores, int[] hitRows) {
     int dim = c.dim();
     int size = c.size();
     long[] ids = c.ids();
     boolean half = c.fp16();
     float[] m32 = c.f32();
     short[] m16 = c.f16();
+    int octets = batch & ~7;
     int quads = batch & ~3;
     for (int t = fromTile; t < toTile; t++) {
       int row0 = t * TILE;
       int rows = Math.min(TILE, size - row0);
-      // Two strips of rows stay in L1 while every query quad passes over them.
+      // Two strips of rows stay in L1 while every query octet (then the quad left, if any) passes over them.
       for (int s = 0; s < TILE; s += 2 * L) {
-        for (int b = 0; b < quads; b += 4) {
+        for (int b = 0; b < octets; b += 8) {
+          int hits = half ? score8x2Half(m16, dim, row0 + s, q8, b, scores, s, th)
+              : score8x2(m32, dim, row0 + s, q8, b, scores, s, th);
+          while (hits != 0) {
+            int bit = Integer.numberOfTrailingZeros(hits);
+            hits &= hits - 1;
+            int qb = b + (bit >>> 1);
+            int r = s + (bit & 1) * L;
+            offer(heaps[qb], th, qb, scores, qb * TILE + r, ids, row0 + r, rows - r);
+          }
+        }
+        for (int b = octets; b < quads; b += 4) {
           int hits = half ? score4x2Half(m16, dim, row0 + s, q, b, scores, s, th)
               : score4x2(m32, dim, row0 + s, q, b, scores, s, th);
           // Bit 2i+j: query b+i has a score in strip j at or above its threshold (rare once the heaps are full).
@@ -476,6 +504,144 @@ public final class CpuScorer implements Scorer {
     a30.intoArray(out, o + 3 * TILE);
     a31.intoArray(out, o + 3 * TILE + L);
     return hits4x2(a00, a01, a10, a11, a20, a21, a30, a31, th, b);
+  }
+
+  // Eight queries × two strips of L rows: sixteen independent FMA chains (16 accumulators, 2 row vectors and a
+  // broadcast fit in the 32 vector registers), each loaded row vector used eight times. q8 holds the octet's query
+  // values dimension-major, so the eight broadcasts of a dimension read adjacent floats off one index.
+  private static int score8x2(float[] m, int dim, int row, float[] q8, int b, float[] out, int s, float[] th) {
+    int p0 = strip(row, dim), p1 = strip(row + L, dim);
+    int qo = b * dim;
+    FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+    for (int d = 0; d < dim; d++) {
+      int off = d * VectorCollection.BLOCK_ROWS;
+      int qd = qo + d * 8;
+      FloatVector v0 = FloatVector.fromArray(F, m, p0 + off);
+      FloatVector v1 = FloatVector.fromArray(F, m, p1 + off);
+      FloatVector w = FloatVector.broadcast(F, q8[qd]);
+      a00 = v0.fma(w, a00);
+      a01 = v1.fma(w, a01);
+      w = FloatVector.broadcast(F, q8[qd + 1]);
+      a10 = v0.fma(w, a10);
+      a11 = v1.fma(w, a11);
+      w = FloatVector.broadcast(F, q8[qd + 2]);
+      a20 = v0.fma(w, a20);
+      a21 = v1.fma(w, a21);
+      w = FloatVector.broadcast(F, q8[qd + 3]);
+      a30 = v0.fma(w, a30);
+      a31 = v1.fma(w, a31);
+      w = FloatVector.broadcast(F, q8[qd + 4]);
+      a40 = v0.fma(w, a40);
+      a41 = v1.fma(w, a41);
+      w = FloatVector.broadcast(F, q8[qd + 5]);
+      a50 = v0.fma(w, a50);
+      a51 = v1.fma(w, a51);
+      w = FloatVector.broadcast(F, q8[qd + 6]);
+      a60 = v0.fma(w, a60);
+      a61 = v1.fma(w, a61);
+      w = FloatVector.broadcast(F, q8[qd + 7]);
+      a70 = v0.fma(w, a70);
+      a71 = v1.fma(w, a71);
+    }
+    int o = b * TILE + s;
+    a00.intoArray(out, o);
+    a01.intoArray(out, o + L);
+    a10.intoArray(out, o + TILE);
+    a11.intoArray(out, o + TILE + L);
+    a20.intoArray(out, o + 2 * TILE);
+    a21.intoArray(out, o + 2 * TILE + L);
+    a30.intoArray(out, o + 3 * TILE);
+    a31.intoArray(out, o + 3 * TILE + L);
+    a40.intoArray(out, o + 4 * TILE);
+    a41.intoArray(out, o + 4 * TILE + L);
+    a50.intoArray(out, o + 5 * TILE);
+    a51.intoArray(out, o + 5 * TILE + L);
+    a60.intoArray(out, o + 6 * TILE);
+    a61.intoArray(out, o + 6 * TILE + L);
+    a70.intoArray(out, o + 7 * TILE);
+    a71.intoArray(out, o + 7 * TILE + L);
+    return hits8x2(out, o, th, b);
+  }
+
+  private static int score8x2Half(short[] m, int dim, int row, float[] q8, int b, float[] out, int s, float[] th) {
+    int p0 = strip(row, dim), p1 = strip(row + L, dim);
+    int qo = b * dim;
+    FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    FloatVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+    for (int d = 0; d < dim; d++) {
+      int off = d * VectorCollection.BLOCK_ROWS;
+      int qd = qo + d * 8;
+      FloatVector v0 = half(m, p0 + off);
+      FloatVector v1 = half(m, p1 + off);
+      FloatVector w = FloatVector.broadcast(F, q8[qd]);
+      a00 = v0.fma(w, a00);
+      a01 = v1.fma(w, a01);
+      w = FloatVector.broadcast(F, q8[qd + 1]);
+      a10 = v0.fma(w, a10);
+      a11 = v1.fma(w, a11);
+      w = FloatVector.broadcast(F, q8[qd + 2]);
+      a20 = v0.fma(w, a20);
+      a21 = v1.fma(w, a21);
+      w = FloatVector.broadcast(F, q8[qd + 3]);
+      a30 = v0.fma(w, a30);
+      a31 = v1.fma(w, a31);
+      w = FloatVector.broadcast(F, q8[qd + 4]);
+      a40 = v0.fma(w, a40);
+      a41 = v1.fma(w, a41);
+      w = FloatVector.broadcast(F, q8[qd + 5]);
+      a50 = v0.fma(w, a50);
+      a51 = v1.fma(w, a51);
+      w = FloatVector.broadcast(F, q8[qd + 6]);
+      a60 = v0.fma(w, a60);
+      a61 = v1.fma(w, a61);
+      w = FloatVector.broadcast(F, q8[qd + 7]);
+      a70 = v0.fma(w, a70);
+      a71 = v1.fma(w, a71);
+    }
+    int o = b * TILE + s;
+    a00.intoArray(out, o);
+    a01.intoArray(out, o + L);
+    a10.intoArray(out, o + TILE);
+    a11.intoArray(out, o + TILE + L);
+    a20.intoArray(out, o + 2 * TILE);
+    a21.intoArray(out, o + 2 * TILE + L);
+    a30.intoArray(out, o + 3 * TILE);
+    a31.intoArray(out, o + 3 * TILE + L);
+    a40.intoArray(out, o + 4 * TILE);
+    a41.intoArray(out, o + 4 * TILE + L);
+    a50.intoArray(out, o + 5 * TILE);
+    a51.intoArray(out, o + 5 * TILE + L);
+    a60.intoArray(out, o + 6 * TILE);
+    a61.intoArray(out, o + 6 * TILE + L);
+    a70.intoArray(out, o + 7 * TILE);
+    a71.intoArray(out, o + 7 * TILE + L);
+    return hits8x2(out, o, th, b);
+  }
+
+  /**
+   * Bit 2i+j set when query b+i has a score in strip j (at out[o + i * TILE + j * L]) at or above th[b+i]. Reads
+   * the scores back from out (16 loads from L1 against the kernel's 16 × dim FMAs) so that no vector crosses a call.
+   */
+  private static int hits8x2(float[] out, int o, float[] th, int b) {
+    VectorMask<Float> any = F.maskAll(false);
+    for (int i = 0; i < 8; i++) {
+      FloatVector t = FloatVector.broadcast(F, th[b + i]);
+      int p = o + i * TILE;
+      any = any.or(FloatVector.fromArray(F, out, p).compare(VectorOperators.GE, t))
+          .or(FloatVector.fromArray(F, out, p + L).compare(VectorOperators.GE, t));
+    }
+    if (!any.anyTrue()) {
+      return 0;
+    }
+    int hits = 0;
+    for (int i = 0; i < 8; i++) {
+      FloatVector t = FloatVector.broadcast(F, th[b + i]);
+      int p = o + i * TILE;
+      hits |= (FloatVector.fromArray(F, out, p).compare(VectorOperators.GE, t).anyTrue() ? 1 : 0) << (2 * i);
+      hits |= (FloatVector.fromArray(F, out, p + L).compare(VectorOperators.GE, t).anyTrue() ? 2 : 0) << (2 * i);
+    }
+    return hits;
   }
 
   /** Bit 2i+j set when accumulator a_ij (query b+i, strip j) has a lane at or above th[b+i]. */

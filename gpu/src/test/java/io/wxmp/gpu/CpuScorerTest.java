@@ -38,6 +38,8 @@ class CpuScorerTest {
       "40000, 64, 1000, 2, false",
       "3000, 64, 50, 5, true",
       "30000, 96, 200, 4, true",
+      "20000, 64, 50, 17, false",
+      "5000, 40, 100, 12, true",
   })
   void matchesTheReference(int n, int dim, int k, int batch, boolean fp16) {
     Random rnd = new Random(n * 31L + dim * 7L + k + batch);
@@ -62,7 +64,7 @@ class CpuScorerTest {
   }
 
   @ParameterizedTest(name = "batch={0} fp16={1}")
-  @CsvSource({"1, false", "3, false", "4, false", "9, false", "1, true", "6, true"})
+  @CsvSource({"1, false", "3, false", "4, false", "9, false", "13, false", "1, true", "6, true", "12, true"})
   void manyEqualScoresAroundTheKthKeepTheSmallestIds(int batch, boolean fp16) {
     // Only five distinct vectors over 20,000 rows: whole strips tie with the k-th score, so skipping a strip whose
     // scores are all below the threshold must still let equal scores with smaller ids in (on either thread).
