@@ -70,18 +70,8 @@ public final class QuizRoutes {
 
   Future<JsonObject> quiz(RoutingContext ctx) {
     long id = Ids.path(ctx, "id");
-    return service.openQuiz(id).map(view -> {
-      Quiz q = view.quiz();
-      return new JsonObject()
-          .put("id", Json.id(q.id()))
-          .put("title", q.title())
-          .put("timeLimitSec", q.timeLimitSec())
-          .put("maxAttempts", q.maxAttempts())
-          .put("pointsPerCorrect", q.pointsPerCorrect())
-          .put("startAt", Json.time(q.startAt()))
-          .put("endAt", Json.time(q.endAt()))
-          .put("questions", publicQuestions(view.content().questions()));
-    });
+    return service.openQuiz(id).map(view -> publicSettingsJson(view.quiz())
+        .put("questions", publicQuestions(view.content().questions())));
   }
 
   Future<JsonObject> start(RoutingContext ctx) {
@@ -296,7 +286,8 @@ public final class QuizRoutes {
     return value == null ? null : value.intValue();
   }
 
-  private static JsonObject settingsJson(Quiz q) {
+  /** What users see of a quiz's settings. */
+  private static JsonObject publicSettingsJson(Quiz q) {
     return new JsonObject()
         .put("id", Json.id(q.id()))
         .put("title", q.title())
@@ -304,7 +295,12 @@ public final class QuizRoutes {
         .put("maxAttempts", q.maxAttempts())
         .put("pointsPerCorrect", q.pointsPerCorrect())
         .put("startAt", Json.time(q.startAt()))
-        .put("endAt", Json.time(q.endAt()))
+        .put("endAt", Json.time(q.endAt()));
+  }
+
+  /** The merchant's view adds the lifecycle. */
+  private static JsonObject settingsJson(Quiz q) {
+    return publicSettingsJson(q)
         .put("status", q.status())
         .put("version", q.version())
         .put("createdAt", Json.time(q.createdAt()))
