@@ -1,7 +1,6 @@
 package io.wxmp.handlers.items;
 
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -53,14 +52,8 @@ public final class ItemRoutes {
       throw io.wxmp.handlers.common.ApiException.invalid(new JsonObject().put("status", "must be one of "
           + String.join(", ", Item.STATUSES)));
     }
-    return service.list(Authenticate.merchant(ctx), status, paging.beforeId(), paging.limit() + 1).map(items -> {
-      boolean more = items.size() > paging.limit();
-      List<Item> page = more ? items.subList(0, paging.limit()) : items;
-      JsonArray out = new JsonArray();
-      page.forEach(i -> out.add(i.toAdminJson()));
-      return new JsonObject().put("items", out)
-          .put("nextCursor", more ? Paging.encode(Long.toString(page.get(page.size() - 1).id())) : null);
-    });
+    return service.list(Authenticate.merchant(ctx), status, paging.beforeId(), paging.fetch())
+        .map(items -> paging.page("items", items, Item::id, Item::toAdminJson));
   }
 
   Future<JsonObject> get(RoutingContext ctx) {

@@ -3,7 +3,6 @@ package io.wxmp.handlers.pay;
 import com.wechat.pay.java.service.payments.model.Transaction;
 import com.wechat.pay.java.service.refund.model.RefundNotification;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -17,7 +16,6 @@ import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.common.Respond;
 import io.wxmp.handlers.items.ItemRepository;
 import java.util.List;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,8 +81,8 @@ public final class OrderRoutes {
 
   Future<JsonObject> list(RoutingContext ctx) {
     Paging paging = Paging.of(ctx);
-    return service.list(Authenticate.user(ctx), paging.beforeId(), paging.limit() + 1)
-        .map(orders -> page(orders, paging, Order::toJson));
+    return service.list(Authenticate.user(ctx), paging.beforeId(), paging.fetch())
+        .map(orders -> paging.page("orders", orders, Order::id, Order::toJson));
   }
 
   Future<JsonObject> adminList(RoutingContext ctx) {
@@ -93,8 +91,8 @@ public final class OrderRoutes {
     if (status != null && !STATUSES.contains(status)) {
       throw ApiException.invalid(new JsonObject().put("status", "must be one of " + String.join(", ", STATUSES)));
     }
-    return service.listForMerchant(Authenticate.merchant(ctx), status, paging.beforeId(), paging.limit() + 1)
-        .map(orders -> page(orders, paging, Order::toAdminJson));
+    return service.listForMerchant(Authenticate.merchant(ctx), status, paging.beforeId(), paging.fetch())
+        .map(orders -> paging.page("orders", orders, Order::id, Order::toAdminJson));
   }
 
   Future<JsonObject> adminGet(RoutingContext ctx) {
@@ -163,14 +161,5 @@ public final class OrderRoutes {
 
   private static String rawBody(RoutingContext ctx) {
     return ctx.body() == null || ctx.body().buffer() == null ? null : ctx.body().buffer().toString("UTF-8");
-  }
-
-  private static JsonObject page(List<Order> orders, Paging paging, Function<Order, JsonObject> view) {
-    boolean more = orders.size() > paging.limit();
-    List<Order> page = more ? orders.subList(0, paging.limit()) : orders;
-    JsonArray out = new JsonArray();
-    page.forEach(o -> out.add(view.apply(o)));
-    return new JsonObject().put("orders", out)
-        .put("nextCursor", more ? Paging.encode(Long.toString(page.get(page.size() - 1).id())) : null);
   }
 }

@@ -199,14 +199,8 @@ public final class QuizRoutes {
   Future<JsonObject> list(RoutingContext ctx) {
     var merchant = Authenticate.merchant(ctx);
     Paging paging = Paging.of(ctx);
-    return service.list(merchant, paging.beforeId(), paging.limit() + 1).map(quizzes -> {
-      boolean more = quizzes.size() > paging.limit();
-      List<Quiz> page = more ? quizzes.subList(0, paging.limit()) : quizzes;
-      JsonArray items = new JsonArray();
-      page.forEach(q -> items.add(settingsJson(q).put("questionCount", q.questionCount())));
-      return new JsonObject().put("items", items)
-          .put("nextCursor", more ? Paging.encode(Long.toString(page.get(page.size() - 1).id())) : null);
-    });
+    return service.list(merchant, paging.beforeId(), paging.fetch()).map(quizzes -> paging.page("items", quizzes,
+        Quiz::id, q -> settingsJson(q).put("questionCount", q.questionCount())));
   }
 
   Future<JsonObject> adminQuiz(RoutingContext ctx) {
