@@ -7,6 +7,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wxmp.handlers.admin.AdminAuthRoutes;
 import io.wxmp.handlers.auth.AuthRoutes;
+import io.wxmp.handlers.campaigns.CampaignRoutes;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
@@ -26,7 +28,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz) {
+      QuizRoutes.Config quiz, Campaigns campaigns) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -45,6 +47,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
+    root.route(API + "/*").subRouter(CampaignRoutes.create(deps.vertx(), campaigns));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

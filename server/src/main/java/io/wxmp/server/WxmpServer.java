@@ -18,6 +18,7 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
@@ -106,6 +107,7 @@ public final class WxmpServer {
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
         Math.max(reconcileEveryMs, 60_000));
     Health health = new Health(pg, redis, ranking::ping);
+    Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -120,7 +122,7 @@ public final class WxmpServer {
           return ranking.ping();
         })
         .compose(backend -> vertx.deployVerticle(
-            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz)),
+            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz, campaigns)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
