@@ -50,6 +50,16 @@ public final class Campaigns {
     return serving;
   }
 
+  /** What the feed calls for each page. */
+  public io.wxmp.handlers.feed.SponsoredSlots slots() {
+    return new CampaignSlots(serving);
+  }
+
+  /** What the events pipeline calls after each committed batch. */
+  public io.wxmp.handlers.events.EventListener listener() {
+    return new CampaignBilling(billing);
+  }
+
   public Billing billing() {
     return billing;
   }

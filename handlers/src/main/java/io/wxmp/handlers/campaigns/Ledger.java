@@ -26,9 +26,9 @@ public final class Ledger {
       UPDATE campaigns SET impressions = impressions + $2, clicks = clicks + $3 WHERE id = $1""";
   private static final String UNCHARGE_TOTAL = "UPDATE campaigns SET spent_millifen = spent_millifen - $2 WHERE id = $1";
   private static final String CHARGE_DAY = """
-      INSERT INTO campaign_daily_spend (campaign_id, day, spent_millifen) SELECT $1, $2, $3 WHERE $3 <= $4
+      INSERT INTO campaign_daily_spend (campaign_id, day, spent_millifen) SELECT $1::bigint, $2::date, $3::bigint WHERE $3::bigint <= $4::bigint
       ON CONFLICT (campaign_id, day) DO UPDATE SET spent_millifen = campaign_daily_spend.spent_millifen + EXCLUDED.spent_millifen
-      WHERE campaign_daily_spend.spent_millifen + EXCLUDED.spent_millifen <= $4 RETURNING 1""";
+      WHERE campaign_daily_spend.spent_millifen + EXCLUDED.spent_millifen <= $4::bigint RETURNING 1""";
   private static final String ZERO_COST = "UPDATE campaign_ledger SET cost_millifen = 0 WHERE id = $1";
 
   private final Pool pg;
