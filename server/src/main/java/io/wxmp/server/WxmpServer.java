@@ -20,6 +20,8 @@ import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
+import io.wxmp.handlers.platform.ExperimentRepository;
+import io.wxmp.handlers.platform.Experiments;
 import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.events.EventListeners;
 import io.wxmp.handlers.events.EventRepository;
@@ -129,6 +131,8 @@ public final class WxmpServer {
     Health health = new Health(pg, redis, ranking::ping);
     Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
     events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
+    Experiments experiments = new Experiments(new ExperimentRepository(pg), java.time.Clock.systemUTC());
+    events.listeners().add(experiments); // impressions and clicks per experiment arm
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
