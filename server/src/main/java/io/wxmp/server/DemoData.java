@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * Dev-mode demo data: one merchant with an owner, an editor and an analyst account, a few published items (a free
- * article, a paid article, a paid course, a membership) to buy through the sandbox, and a published demo quiz. The
+ * article, a paid article, a paid course, a membership) to buy through the sandbox, a published demo quiz and two
+ * targeted demo campaigns. The
  * password is made fresh at every start and printed, so none is written in code or docs. Items are added only when
  * the merchant has none; the quiz only when it is missing.
  */
@@ -45,7 +46,8 @@ final class DemoData {
                     Tuple.of(merchantId, ACCOUNTS.get(2), hash, "analyst")))
                 .compose(done -> seedItems(tx, merchantId))
                 .map(done -> new Seeded(merchantId, password)))))
-        .compose(seeded -> seedQuiz(pg, seeded.merchantId()).map(seeded));
+        .compose(seeded -> seedQuiz(pg, seeded.merchantId()).map(seeded))
+        .compose(seeded -> seedCampaigns(pg, seeded.merchantId()).map(seeded));
   }
 
   /**
@@ -65,6 +67,27 @@ final class DemoData {
         .compose(rows -> rows.size() > 0 ? Future.<Void>succeededFuture() : new QuizRepository(pg).create(merchantId,
                 new QuizRepository.QuizFields(QUIZ_TITLE, 60, 3, 10, null, null, "published"), questions)
             .<Void>mapEmpty());
+  }
+
+  /**
+   * Two running demo campaigns, once: the paid article on CPM for users interested in backends, and the course on
+   * CPC for new users interested in WeChat (targeted, so only matching users see them).
+   */
+  static Future<Void> seedCampaigns(Pool pg, long merchantId) {
+    return pg.preparedQuery("""
+            INSERT INTO campaigns (merchant_id, item_id, name, target_tags, new_users_only, bid_model, bid_fen,
+                                   budget_total_fen, budget_daily_fen, cap_impressions, cap_per_hours, start_at,
+                                   status)
+            SELECT $1, i.id, v.name, v.tags, v.new_only, v.model, v.bid, v.total, v.daily, 3, 24, now(), 'active'
+            FROM (VALUES
+              ('Reactive backends in practice', 'Demo: backend readers (CPM)', ARRAY['backend','vertx'], false,
+               'cpm', 800::bigint, 50000::bigint, 5000::bigint),
+              ('WeChat Pay from zero', 'Demo: new users into WeChat (CPC)', ARRAY['wechat','pay'], true,
+               'cpc', 30, 20000, 2000)
+            ) AS v(title, name, tags, new_only, model, bid, total, daily)
+            JOIN items i ON i.merchant_id = $1 AND i.title = v.title AND i.status = 'published'
+            WHERE NOT EXISTS (SELECT 1 FROM campaigns WHERE merchant_id = $1)""")
+        .execute(Tuple.of(merchantId)).mapEmpty();
   }
 
   private static Future<Void> seedItems(io.vertx.sqlclient.SqlConnection tx, long merchantId) {

@@ -23,4 +23,13 @@ class DemoDataTest {
     assertThat(stack.api.get("/api/v1/quizzes/" + quizId, token).json().getJsonArray("questions")).hasSize(3);
     assertThat(stack.api.post("/api/v1/quizzes/" + quizId + "/attempts", token, null).status()).isEqualTo(201);
   }
+
+  @Test
+  void seedingTwiceLeavesTwoRunningDemoCampaigns() throws Exception {
+    TestStack stack = TestStack.shared();
+    DemoData.Seeded first = DemoData.seed(stack.server().pool(), stack.server().vertx()).await(60, TimeUnit.SECONDS);
+    DemoData.seed(stack.server().pool(), stack.server().vertx()).await(60, TimeUnit.SECONDS);
+    assertThat(stack.count("SELECT count(*) FROM campaigns WHERE merchant_id = $1 AND status = 'active'",
+        Tuple.of(first.merchantId()))).isEqualTo(2);
+  }
 }
