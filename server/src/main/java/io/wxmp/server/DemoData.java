@@ -13,9 +13,8 @@ import java.util.List;
 /**
  * Dev-mode demo data: one merchant with an owner, an editor and an analyst account, a few published items (a free
  * article, a paid article, a paid course, a membership) to buy through the sandbox, a published demo quiz and two
- * targeted demo campaigns. The
- * password is made fresh at every start and printed, so none is written in code or docs. Items are added only when
- * the merchant has none; the quiz only when it is missing.
+ * targeted demo campaigns. The password is made fresh at every start and printed, so none is written in code or
+ * docs. Items are added only when the merchant has none; the quiz and the campaigns only when missing.
  */
 final class DemoData {
   static final String MERCHANT_NAME = "Demo Knowledge Shop";
