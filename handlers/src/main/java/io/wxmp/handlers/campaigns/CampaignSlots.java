@@ -6,13 +6,20 @@ import io.wxmp.handlers.feed.SponsoredSlots;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /** The feed's {@link SponsoredSlots}, answered by {@link Serving}; an arm that turns sponsored slots off gets none. */
 public final class CampaignSlots implements SponsoredSlots {
   private final Serving serving;
+  private final Function<String, Future<Set<String>>> interests;
 
-  public CampaignSlots(Serving serving) {
+  /**
+   * @param interests the user's interest tags (the events feature's {@code OnlineState.recentTags}), asked only when
+   *     the feed passes none for a personalised page
+   */
+  public CampaignSlots(Serving serving, Function<String, Future<Set<String>>> interests) {
     this.serving = serving;
+    this.interests = interests;
   }
 
   @Override
@@ -30,9 +37,17 @@ public final class CampaignSlots implements SponsoredSlots {
         }
       }
     }
-    Set<String> tags = request.personalised() && request.interestTags() != null ? request.interestTags() : Set.of();
-    return serving.fill(new Serving.Ask(userId, request.personalised(), tags, request.userJoinedAt(), exclude,
-            request.pageSize()))
+    Future<Set<String>> tags;
+    if (!request.personalised()) {
+      tags = Future.succeededFuture(Set.of());
+    } else if (request.interestTags() != null && !request.interestTags().isEmpty()) {
+      tags = Future.succeededFuture(request.interestTags());
+    } else {
+      tags = interests.apply(request.userId()).timeout(100, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .recover(failure -> Future.succeededFuture(Set.of()));
+    }
+    return tags.compose(t -> serving.fill(new Serving.Ask(userId, request.personalised(), t == null ? Set.of() : t,
+            request.userJoinedAt(), exclude, request.pageSize())))
         .map(slots -> slots.stream()
             .map(s -> new Entry(Long.toString(s.campaignId()), Long.toString(s.itemId()), s.position()))
             .toList());

@@ -50,9 +50,15 @@ public final class Campaigns {
     return serving;
   }
 
-  /** What the feed calls for each page. */
+  /** What the feed calls for each page; {@code interests} fills in the user's tags when the feed passes none. */
+  public io.wxmp.handlers.feed.SponsoredSlots slots(
+      java.util.function.Function<String, io.vertx.core.Future<java.util.Set<String>>> interests) {
+    return new CampaignSlots(serving, interests);
+  }
+
+  /** The slots for a caller that always passes the user's tags itself. */
   public io.wxmp.handlers.feed.SponsoredSlots slots() {
-    return new CampaignSlots(serving);
+    return slots(user -> io.vertx.core.Future.succeededFuture(java.util.Set.of()));
   }
 
   /** What the events pipeline calls after each committed batch. */

@@ -40,7 +40,7 @@ public final class Serving {
    * The merchant-status condition is added once the merchants table has a status (see {@link #ELIGIBLE}).
    */
   static final String ELIGIBLE = "SELECT " + prefixed() + """
-      , i.tags AS item_tags, i.merchant_id AS item_merchant
+      , i.tags AS item_tags, (SELECT created_at FROM users WHERE id = $1) AS user_joined
       FROM campaigns c JOIN items i ON i.id = c.item_id
       WHERE c.status = 'active' AND c.start_at <= $2 AND (c.end_at IS NULL OR c.end_at > $2)
         AND i.status = 'published' AND c.spent_millifen < c.budget_total_fen * 1000
@@ -83,10 +83,13 @@ public final class Serving {
           List<Ranked> ranked = new ArrayList<>();
           for (Row r : rows) {
             Campaign c = Campaign.of(r);
+            // the feed says when the user joined; the users row does when it does not
+            Instant joined = ask.joinedAt() != null ? ask.joinedAt()
+                : r.getOffsetDateTime("user_joined") == null ? null : r.getOffsetDateTime("user_joined").toInstant();
             if (ask.excludeItemIds() != null && ask.excludeItemIds().contains(c.itemId())) {
               continue;
             }
-            if (!c.targets(ask.personalised(), ask.interestTags(), ask.joinedAt(), now)) {
+            if (!c.targets(ask.personalised(), ask.interestTags(), joined, now)) {
               continue;
             }
             String[] tags = r.getArrayOfStrings("item_tags");
