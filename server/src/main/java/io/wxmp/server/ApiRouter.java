@@ -4,6 +4,7 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.MethodOverrideHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wxmp.handlers.admin.AdminAuthRoutes;
 import io.wxmp.handlers.auth.AuthRoutes;
@@ -28,6 +29,9 @@ final class ApiRouter {
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
       QuizRoutes.Config quiz) {
     Router root = Router.router(deps.vertx());
+    // wx.request has no PATCH: the mini-program sends POST with X-HTTP-Method-Override: PATCH. First, because the
+    // override reroutes the request from the top.
+    root.route(API + "/*").handler(MethodOverrideHandler.create());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
 

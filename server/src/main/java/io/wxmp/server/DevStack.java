@@ -58,6 +58,16 @@ public final class DevStack implements AutoCloseable {
    * WeChat Pay's notify retry schedule (tests use a small one).
    */
   public static DevStack start(Path dataDir, int redisPort, int sandboxPort, double notifyTimeScale, List<String> riskyWords) {
+    return start(dataDir, redisPort, "127.0.0.1", sandboxPort, notifyTimeScale, riskyWords);
+  }
+
+  /**
+   * As above, with the address the sandbox listens on ({@code WXMP_SANDBOX_HOST}): {@code 0.0.0.0} lets a phone on the
+   * LAN previewing a develop build get its login codes and pay through it. The server itself always calls it on
+   * 127.0.0.1.
+   */
+  public static DevStack start(Path dataDir, int redisPort, String sandboxHost, int sandboxPort, double notifyTimeScale,
+      List<String> riskyWords) {
     EmbeddedPostgres postgres = null;
     RedisServer redis = null;
     try {
@@ -72,7 +82,7 @@ public final class DevStack implements AutoCloseable {
       redis = startRedis(dataDir.resolve("redis"), port);
       SandboxKeys keys = SandboxKeys.generate();
       String secret = "devsecret" + Long.toHexString(Double.doubleToLongBits(Math.random()));
-      SandboxConfig config = new SandboxConfig("127.0.0.1", sandboxPort, APP_ID, secret, MCH_ID,
+      SandboxConfig config = new SandboxConfig(sandboxHost, sandboxPort, APP_ID, secret, MCH_ID,
           keys.merchant().getPublic(), keys.merchantSerial(), keys.platform(), keys.platformPublicKeyId(),
           keys.apiV3Key(), notifyTimeScale, riskyWords);
       Vertx sandboxVertx = Vertx.vertx();

@@ -47,6 +47,7 @@ public final class Main {
     if (dev) {
       stack = DevStack.start(Path.of(settings.required("WXMP_DATA_DIR")),
           settings.integer("WXMP_DEV_REDIS_PORT", 0, 65535),
+          settings.required("WXMP_SANDBOX_HOST"),
           settings.integer("WXMP_SANDBOX_PORT", 0, 65535), 1.0,
           Arrays.asList(settings.required("WXMP_RISKY_WORDS").split(",")));
       settings = settings.with(stack.settings());
@@ -86,7 +87,9 @@ public final class Main {
         .append("  OpenAPI    ").append(api).append("/openapi.yaml\n");
     if (dev) {
       DemoData.Seeded demo = DemoData.seed(server.pool(), server.vertx()).await(60, TimeUnit.SECONDS);
-      banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator)\n")
+      String sandboxHost = settings.required("WXMP_SANDBOX_HOST");
+      banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator")
+          .append(sandboxHost.equals("127.0.0.1") ? "" : "; listening on " + sandboxHost).append(")\n")
           .append("  AppID      ").append(DevStack.APP_ID).append("\n")
           .append("  Admin      ").append(String.join(", ", DemoData.ACCOUNTS))
           .append("  password: ").append(demo.password()).append("  (new at every start)\n")

@@ -116,6 +116,7 @@ public final class Settings {
         Map.entry("WXMP_HTTP_INSTANCES", Integer.toString(Runtime.getRuntime().availableProcessors())),
         Map.entry("WXMP_DATA_DIR", ".wxmp"),
         Map.entry("WXMP_SANDBOX_PORT", "8081"),
+        Map.entry("WXMP_SANDBOX_HOST", "127.0.0.1"),
         Map.entry("WXMP_DEV_REDIS_PORT", "6390"),
         Map.entry("WXMP_PG_POOL_SIZE", "16"),
         Map.entry("WXMP_REDIS_MODE", "standalone"),
