@@ -25,7 +25,6 @@ module.exports = {
       setupFiles: ['<rootDir>/test/setup.ts'],
       globalSetup: '<rootDir>/test/live/server.setup.ts',
       globalTeardown: '<rootDir>/test/live/server.teardown.ts',
-      testTimeout: 60000,
     },
   ],
 };
