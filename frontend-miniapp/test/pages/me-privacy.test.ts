@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
-import { installPrivacyBridge, privacyPending } from '../../miniprogram/core/privacy';
+import { installPrivacyBridge } from '../../miniprogram/core/privacy';
 import { TOKEN_KEY, USER_KEY } from '../../miniprogram/core/session';
 import { FakeWx, installFakeWx } from '../fake-wx';
 import { has, mount, settle, text } from '../render';
