@@ -148,6 +148,20 @@ export class FakeWx {
           },
         };
       },
+      uploadFile(opts: { url: string; filePath: string; name: string; header?: Record<string, string>; success?: (r: unknown) => void; fail?: (e: unknown) => void }) {
+        const u = new URL(opts.url);
+        const header = opts.header ?? {};
+        const req: FakeRequest = { method: 'UPLOAD', url: opts.url, path: u.pathname, query: {}, data: { [opts.name]: opts.filePath }, header, auth: header.Authorization ?? null };
+        self.requests.push(req);
+        const handler = self.route(req);
+        Promise.resolve()
+          .then(() => (handler ? handler(req) : { status: 404, data: { error: { code: 'not_found', message: 'no route' } } }))
+          .then((reply) => {
+            if ('networkError' in reply) opts.fail?.({ errMsg: `uploadFile:fail ${reply.networkError}` });
+            else opts.success?.({ statusCode: reply.status, data: JSON.stringify(reply.data ?? ''), errMsg: 'uploadFile:ok' });
+          });
+        return { abort: () => undefined };
+      },
       getStorageSync: (k: string) => (self.storage.has(k) ? self.storage.get(k) : ''),
       setStorageSync: (k: string, v: unknown) => {
         self.storage.set(k, JSON.parse(JSON.stringify(v)));

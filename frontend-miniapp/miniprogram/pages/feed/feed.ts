@@ -13,6 +13,8 @@ interface FeedState {
   seen: Set<string>;
   impressed: Set<string>;
   busy: Promise<void> | null;
+  /** Bumped by a refresh: an answer for an older feed is dropped. */
+  generation: number;
   observer: WechatMiniprogram.IntersectionObserver | null;
 }
 
@@ -20,7 +22,7 @@ const states = new WeakMap<object, FeedState>();
 function st(page: object): FeedState {
   let s = states.get(page);
   if (!s) {
-    s = { cursor: null, seen: new Set(), impressed: new Set(), busy: null, observer: null };
+    s = { cursor: null, seen: new Set(), impressed: new Set(), busy: null, generation: 0, observer: null };
     states.set(page, s);
   }
   return s;
@@ -63,6 +65,7 @@ Component({
       s.cursor = null;
       s.seen.clear();
       s.impressed.clear();
+      s.generation += 1;
       this.setData({ entries: [], end: false, empty: false, error: '' });
       s.busy = null;
       return this.loadMore(true);
@@ -73,9 +76,11 @@ Component({
       if (s.busy) return s.busy;
       if (!first && (this.data.end || this.data.error)) return Promise.resolve();
       this.setData({ loading: true });
+      const generation = s.generation;
       const run = (async () => {
         try {
           const page = await getFeed(s.cursor, scopeOf(this));
+          if (generation !== s.generation) return; // a pull-down started a new feed meanwhile
           const fresh = page.items.filter((i) => !s.seen.has(i.id));
           fresh.forEach((i) => {
             s.seen.add(i.id);
@@ -87,12 +92,12 @@ Component({
           this.observeCards();
         } catch (e) {
           const text = errorText(e);
-          if (text) {
+          if (text && generation === s.generation) {
             this.setData({ loading: false, error: text });
             toast(text);
           }
         } finally {
-          s.busy = null;
+          if (generation === s.generation) s.busy = null;
         }
       })();
       s.busy = run;

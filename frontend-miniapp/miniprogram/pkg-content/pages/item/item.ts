@@ -1,9 +1,8 @@
 import { ApiError } from '../../../core/errors';
-import { track } from '../../../core/events';
+import { events, track } from '../../../core/events';
 import { endScope, errorText, scopeOf, toast, tokenFor } from '../../../core/page';
 import { canSell } from '../../../core/platform';
 import { currentUser } from '../../../core/session';
-import { events } from '../../../core/events';
 import { getItem, getOrder } from '../../../services/api';
 import { purchase, resetIntent } from '../../../services/pay';
 import type { Item } from '../../../services/types';
