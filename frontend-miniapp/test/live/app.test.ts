@@ -6,7 +6,7 @@ import { beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globa
 import { events } from '../../miniprogram/core/events';
 import { storedToken } from '../../miniprogram/core/session';
 import { has, mount, settle, text } from '../render';
-import { adminGet, adminToken, installLiveWx, LiveWx, userGet } from './live-wx';
+import { adminGet, adminToken, httpJson, installLiveWx, LiveWx, userGet } from './live-wx';
 import { liveState } from './state';
 
 interface AdminItem {
@@ -33,9 +33,18 @@ beforeEach(() => {
   wxl = installLiveWx();
 });
 
+/** Another WeChat user, logged in straight through the sandbox: the one who shared an item. */
+async function otherUserId(): Promise<string> {
+  const s = liveState();
+  const codes = (await httpJson('POST', `${s.sandbox}/sandbox/users`, {})).body as { code: string };
+  const login = (await httpJson('POST', `${s.api}/auth/login`, { code: codes.code })).body as { user: { id: string } };
+  return login.user.id;
+}
+
 const paidArticle = () => items.find((i) => i.kind === 'article' && i.price != null && i.status === 'published')!;
 const paidCourse = () => items.find((i) => i.kind === 'course' && i.price != null && i.status === 'published')!;
 const feedOn = liveState().features.feed;
+const eventsOn = liveState().features.events;
 
 describe('live against a dev server', () => {
   test('log in through the sandbox, bind the phone on the me page; the button goes away', async () => {
@@ -135,6 +144,25 @@ describe('live against a dev server', () => {
     await settle();
     expect(me.data.me.points).toBe(result.pointsAwarded);
     expect(text(me)).toContain(`积分 ${result.pointsAwarded}`);
+  });
+
+  (eventsOn ? test : test.skip)('events from the item page (a share open with ref, dwell, share) are accepted', async () => {
+    const article = paidArticle();
+    const sharer = await otherUserId();
+    const page = mount('pkg-content/pages/item/item');
+    await page.instance.onLoad({ id: article.id, from: sharer });
+    await settle();
+    await new Promise((r) => setTimeout(r, 1100)); // dwell counts from 1 s
+    const share = page.instance.onShareAppMessage();
+    expect(share.path).toMatch(new RegExp(`^/pkg-content/pages/item/item\\?id=${article.id}&from=.+`));
+    page.instance.onUnload();
+    await events.flush();
+    const posted = wxl.answers.filter((a) => a.req.path.endsWith('/events'));
+    const sent = posted.flatMap((a) => (a.req.data as { events: Array<{ type: string; ref?: string }> }).events);
+    expect(sent.map((e) => e.type).sort()).toEqual(['click', 'dwell', 'share']);
+    expect(sent.find((e) => e.type === 'click')!.ref).toBe(sharer);
+    expect(posted.map((a) => a.status)).toEqual([202]);
+    expect(posted[0].body).toMatchObject({ accepted: 3, duplicates: 0 });
   });
 
   (feedOn ? test : test.skip)('page the feed to its end with no repeats, and the events are accepted', async () => {
