@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SandboxVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SandboxVerticle.class);
-  private static final int BODY_LIMIT = 1024 * 1024;
+  /** Room for a 1 MiB image in a multipart body (img_sec_check). */
+  private static final int BODY_LIMIT = 2 * 1024 * 1024;
 
   private final SandboxConfig config;
   private volatile int actualPort = -1;
