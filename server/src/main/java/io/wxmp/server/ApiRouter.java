@@ -5,8 +5,12 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.wxmp.handlers.admin.AccountRoutes;
 import io.wxmp.handlers.admin.AdminAuthRoutes;
+import io.wxmp.handlers.admin.AuditRoutes;
+import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.auth.AuthRoutes;
+import io.wxmp.handlers.auth.Avatars;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
@@ -22,12 +26,13 @@ import org.slf4j.LoggerFactory;
 final class ApiRouter {
   static final String API = "/api/v1";
   static final int BODY_LIMIT = 64 * 1024;
+  private static final String UPLOADS = System.getProperty("java.io.tmpdir") + "/wxmp-uploads";
   private static final Logger access = LoggerFactory.getLogger("wxmp.access");
 
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz) {
+      QuizRoutes.Config quiz, AuthConfig auth) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -39,12 +44,19 @@ final class ApiRouter {
     root.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
 
+    root.get("/media/:id").handler(AuthRoutes.media(deps));
+
+    // the avatar upload is the one multipart body (a file of up to 1 MiB); the JSON body handler below skips it
+    root.post(API + "/me/avatar").handler(BodyHandler.create(UPLOADS).setBodyLimit(Avatars.MAX_BYTES + 64 * 1024)
+        .setDeleteUploadedFilesOnEnd(true));
     root.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     root.route(API + "/admin/*").handler(adminGate(deps));
     root.route(API + "/platform/*").handler(platformGate(deps));
-    root.route(API + "/*").subRouter(AuthRoutes.create(deps));
+    root.route(API + "/*").subRouter(AuthRoutes.create(deps, auth));
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
     root.route(API + "/*").subRouter(PlatformRoutes.create(deps));
+    root.route(API + "/*").subRouter(AuditRoutes.create(deps));
+    root.route(API + "/*").subRouter(AccountRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));

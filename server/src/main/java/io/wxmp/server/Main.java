@@ -18,8 +18,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    if (args.length > 0) {
-      // a command (operator create ...) rather than the server
+    if (args.length > 0 && args[0].equals("operator")) {
+      // a command (operator create <username>) rather than the server
       try {
         System.exit(OperatorCommand.run(args, Settings.load(System.getenv()), System.out, System.err));
       } catch (Settings.ConfigException e) {

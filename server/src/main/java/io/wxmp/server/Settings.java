@@ -139,6 +139,10 @@ public final class Settings {
         Map.entry("WXMP_PAY_RECONCILE_AFTER_SEC", "300"),
         Map.entry("WXMP_PAY_NOTIFY_MAX_AGE_SEC", "300"),
         Map.entry("WXMP_QUIZ_SUBMIT_GRACE_MS", "2000"),
+        Map.entry("WXMP_WX_MESSAGE_PAGE", "pages/orders/index"),
+        Map.entry("WXMP_NOTIFY_RETRY_BASE_MS", "2000"),
+        Map.entry("WXMP_NOTIFY_MAX_ATTEMPTS", "8"),
+        Map.entry("WXMP_OUTBOX_POLL_MS", "500"),
         Map.entry("WXMP_QUIZ_SHUFFLE", "true"));
   }
 }

@@ -18,11 +18,14 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
+import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.common.Deps;
+import io.wxmp.handlers.common.FieldCipher;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
 import io.wxmp.handlers.pay.ReconciliationJob;
 import io.wxmp.handlers.pay.WeChatPay;
+import io.wxmp.handlers.platform.NotificationRelay;
 import io.wxmp.handlers.quiz.QuizRoutes;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +33,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,6 +54,7 @@ public final class WxmpServer {
   private final List<String> deployments;
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
+  private NotificationRelay relay;
 
   private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments,
       ReconciliationJob reconciliation, long reconcileTimer) {
@@ -108,6 +114,8 @@ public final class WxmpServer {
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
         Math.max(reconcileEveryMs, 60_000));
     Health health = new Health(pg, redis, ranking::ping);
+    AuthConfig auth = authConfig(settings);
+    NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -122,14 +130,16 @@ public final class WxmpServer {
           return ranking.ping();
         })
         .compose(backend -> vertx.deployVerticle(
-            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz)),
+            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz, auth)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
           log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
           long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
               .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
-          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer);
+          WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer);
+          server.relay = relay.start();
+          return server;
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
   }
@@ -180,6 +190,37 @@ public final class WxmpServer {
     return key;
   }
 
+  /** The subscribe message relay (also run by its timers); tests call its passes directly. */
+  public NotificationRelay relay() {
+    return relay;
+  }
+
+  /** The phone number key, templates, public URL: what the users' routes need beyond Deps. */
+  private static AuthConfig authConfig(Settings settings) {
+    FieldCipher phone;
+    try {
+      phone = FieldCipher.fromBase64(settings.required("WXMP_PHONE_KEY"));
+    } catch (IllegalArgumentException e) {
+      throw new Settings.ConfigException("WXMP_PHONE_KEY: " + e.getMessage());
+    }
+    Map<String, String> templates = new LinkedHashMap<>();
+    if (settings.string("WXMP_WX_TEMPLATE_PAYMENT") != null) {
+      templates.put("payment", settings.string("WXMP_WX_TEMPLATE_PAYMENT"));
+    }
+    if (settings.string("WXMP_WX_TEMPLATE_REFUND") != null) {
+      templates.put("refund", settings.string("WXMP_WX_TEMPLATE_REFUND"));
+    }
+    return new AuthConfig(phone, settings.string("WXMP_PUBLIC_URL"), templates, new ArrayList<>());
+  }
+
+  private static NotificationRelay.Config relayConfig(Settings settings) {
+    return new NotificationRelay.Config(settings.string("WXMP_WX_TEMPLATE_PAYMENT"),
+        settings.string("WXMP_WX_TEMPLATE_REFUND"), settings.string("WXMP_WX_MESSAGE_PAGE"),
+        settings.integer("WXMP_NOTIFY_RETRY_BASE_MS", 10, 3_600_000),
+        settings.integer("WXMP_NOTIFY_MAX_ATTEMPTS", 1, 50),
+        settings.integer("WXMP_OUTBOX_POLL_MS", 10, 60_000));
+  }
+
   /** The WeChat Pay reconciliation job (also run by a timer); tests call {@code runOnce()} directly. */
   public ReconciliationJob reconciliation() {
     return reconciliation;
@@ -188,6 +229,9 @@ public final class WxmpServer {
   /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
     vertx.cancelTimer(reconcileTimer);
+    if (relay != null) {
+      relay.stop();
+    }
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments) {
       undeployed = undeployed.compose(v -> vertx.undeploy(id));
