@@ -15,10 +15,13 @@ import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
+import io.wxmp.handlers.events.EventRoutes;
+import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
 import io.wxmp.handlers.platform.PlatformRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
+import io.wxmp.handlers.stats.StatsRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +35,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, AuthConfig auth) {
+      QuizRoutes.Config quiz, EventService events, AuthConfig auth) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -43,6 +46,7 @@ final class ApiRouter {
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
     root.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
+    AdminConsole.mount(root);
 
     root.get("/media/:id").handler(AuthRoutes.media(deps));
 
@@ -59,7 +63,9 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(AccountRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
-    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
+    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
+    root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
+    root.route(API + "/*").subRouter(StatsRoutes.create(deps));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

@@ -143,6 +143,9 @@ public final class Settings {
         Map.entry("WXMP_NOTIFY_RETRY_BASE_MS", "2000"),
         Map.entry("WXMP_NOTIFY_MAX_ATTEMPTS", "8"),
         Map.entry("WXMP_OUTBOX_POLL_MS", "500"),
-        Map.entry("WXMP_QUIZ_SHUFFLE", "true"));
+        Map.entry("WXMP_QUIZ_SHUFFLE", "true"),
+        Map.entry("WXMP_FEED_EVENT_WEIGHTS", io.wxmp.handlers.events.EventWeights.DEFAULT),
+        Map.entry("WXMP_EVENTS_RATE_PER_MIN", "120"),
+        Map.entry("WXMP_EVENTS_RETENTION_DAYS", "365"));
   }
 }
