@@ -284,23 +284,28 @@ final class MiniProgramApi {
       return;
     }
     stats.increment("imgSecChecks");
-    String type = ctx.request().getHeader("Content-Type");
-    io.vertx.core.buffer.Buffer body = ctx.body() == null ? null : ctx.body().buffer();
-    String raw = body == null ? "" : body.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
-    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")
-        || !raw.contains("name=\"media\"")) {
+    io.vertx.ext.web.FileUpload media = ctx.fileUploads().stream().filter(f -> "media".equals(f.name())).findFirst()
+        .orElse(null);
+    if (media == null) {
       wire.wxError(ctx, 41005, "media data missing");
       return;
     }
-    for (String word : config.riskyWords()) {
-      String bytes = new String(word.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-          java.nio.charset.StandardCharsets.ISO_8859_1);
-      if (!word.isEmpty() && raw.contains(bytes)) {
-        wire.wxError(ctx, 87014, "risky content");
+    ctx.vertx().fileSystem().readFile(media.uploadedFileName()).onComplete(read -> {
+      if (read.failed()) {
+        wire.wxError(ctx, -1, "system error");
         return;
       }
-    }
-    wire.wx(ctx, new JsonObject().put("errcode", 0).put("errmsg", "ok"));
+      String raw = read.result().toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+      for (String word : config.riskyWords()) {
+        String bytes = new String(word.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (!word.isEmpty() && raw.contains(bytes)) {
+          wire.wxError(ctx, 87014, "risky content");
+          return;
+        }
+      }
+      wire.wx(ctx, new JsonObject().put("errcode", 0).put("errmsg", "ok"));
+    });
   }
 
   // --- subscribe messages --------------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ public final class SandboxVerticle extends VerticleBase {
     pay = new PayApi(vertx, config, wire, crypto, notifier, stats);
 
     Router router = Router.router(vertx);
+    // img_sec_check is the one multipart upload (the image in field "media"); the plain body handler skips it then
+    router.post("/wxa/img_sec_check").handler(BodyHandler.create(System.getProperty("java.io.tmpdir")
+        + "/wxmp-sandbox-uploads").setBodyLimit(BODY_LIMIT).setDeleteUploadedFilesOnEnd(true));
     router.route().handler(BodyHandler.create().setHandleFileUploads(false).setBodyLimit(BODY_LIMIT));
     miniProgram.mount(router);
     control.mount(router);

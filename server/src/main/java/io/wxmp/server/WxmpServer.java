@@ -134,6 +134,7 @@ public final class WxmpServer {
     Events events = events(settings, vertx, pg, redis, feedTokenKey);
     Health health = new Health(pg, redis, ranking::ping);
     AuthConfig auth = authConfig(settings);
+    auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
     NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
     String openApi = resource("/openapi.yaml");
 

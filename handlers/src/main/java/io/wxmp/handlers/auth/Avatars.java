@@ -28,6 +28,7 @@ import me.chanjar.weixin.common.error.WxErrorException;
  */
 public final class Avatars {
   public static final int MAX_BYTES = 1024 * 1024;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Avatars.class);
   /** Risky image, as {@code img_sec_check} answers. */
   private static final int RISKY = 87014;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -83,8 +84,7 @@ public final class Avatars {
           .recover(failure -> failure instanceof WxErrorException wx && wx.getError().getErrorCode() == RISKY
               ? Future.failedFuture(ApiException.contentRejected(new JsonObject()
                   .put("file", "WeChat content security judged this image risky")))
-              : Future.failedFuture(failure instanceof ApiException ? failure
-                  : ApiException.upstreamUnavailable("WeChat")))
+              : Future.failedFuture(failure instanceof ApiException ? failure : unavailable(failure)))
           .compose(ok -> store(user.userId(), type, bytes));
     });
   }
@@ -126,6 +126,11 @@ public final class Avatars {
       }
       ctx.response().putHeader("Content-Type", row.getString("content_type")).end(row.getBuffer("bytes"));
     });
+  }
+
+  private static ApiException unavailable(Throwable failure) {
+    log.warn("WeChat's image check failed: {}", failure.toString());
+    return ApiException.upstreamUnavailable("WeChat");
   }
 
   /** The image type by its first bytes, or null. */

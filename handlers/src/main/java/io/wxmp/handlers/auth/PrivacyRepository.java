@@ -66,8 +66,14 @@ public final class PrivacyRepository {
       "DELETE FROM subscribe_consents WHERE user_id = $1",
       "DELETE FROM notifications WHERE user_id = $1",
       "DELETE FROM media WHERE owner_user_id = $1");
-  /** Tables of other features that hold the user's personal data without a foreign key, deleted when present. */
-  private static final List<String> ERASE_IF_PRESENT = List.of("events");
+  /**
+   * Other features' tables that hold the user's personal data without a foreign key, by table: run when the table
+   * exists (events and its dedup keys; the user as the sharer in others' share opens).
+   */
+  private static final List<String[]> ERASE_IF_PRESENT = List.of(
+      new String[] {"events", "DELETE FROM events WHERE user_id = $1"},
+      new String[] {"events", "UPDATE events SET ref_user_id = NULL WHERE ref_user_id = $1"},
+      new String[] {"event_ids", "DELETE FROM event_ids WHERE user_id = $1"});
   private static final String NEW_ANONYMOUS = """
       INSERT INTO users (openid, erased_at) VALUES ('erased:' || gen_random_uuid(), now()) RETURNING id""";
   private static final String MOVE_ORDERS = "UPDATE orders SET user_id = $2 WHERE user_id = $1";
@@ -197,9 +203,9 @@ public final class PrivacyRepository {
           for (String sql : ERASE) {
             chain = chain.compose(v -> tx.preparedQuery(sql).execute(id).mapEmpty());
           }
-          for (String table : ERASE_IF_PRESENT) {
-            chain = chain.compose(v -> exists(tx, table).compose(present -> !present ? Future.<Void>succeededFuture()
-                : tx.preparedQuery("DELETE FROM " + table + " WHERE user_id = $1").execute(id).mapEmpty()));
+          for (String[] step : ERASE_IF_PRESENT) {
+            chain = chain.compose(v -> exists(tx, step[0]).compose(present -> !present ? Future.<Void>succeededFuture()
+                : tx.preparedQuery(step[1]).execute(id).mapEmpty()));
           }
           return chain
               .compose(v -> tx.preparedQuery(NEW_ANONYMOUS).execute(Tuple.tuple()))

@@ -24,7 +24,7 @@ public final class ItemRepository {
   /** What users may reach: an item whose merchant is not suspended. */
   private static final String BY_ID_FOR_USERS = "SELECT " + COLUMNS + """
        FROM items WHERE id = $1
-        AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = items.merchant_id AND m.status = 'active')""";
+      AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = items.merchant_id AND m.status = 'active')""";
   private static final String LIST = "SELECT " + COLUMNS + """
        FROM items WHERE merchant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
       ORDER BY id DESC LIMIT $4""";

@@ -83,7 +83,8 @@ class AuditTest {
     assertThat(Long.parseLong(entries.get(0).getString("id")))
         .isGreaterThan(Long.parseLong(entries.get(entries.size() - 1).getString("id")));
 
-    JsonObject create = entry(entries, "item.create");
+    JsonObject create = entries.stream().filter(e -> e.getString("action").equals("item.create")
+        && e.getJsonObject("target").getString("id").equals(itemId)).findFirst().orElseThrow();
     assertThat(create.getString("requestId")).isEqualTo("audit-request-0001");
     assertThat(create.getJsonObject("account").getString("username")).isEqualTo(editor[0]);
     assertThat(create.getJsonObject("account").getString("id")).isEqualTo(editor[2]);

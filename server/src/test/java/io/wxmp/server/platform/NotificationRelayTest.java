@@ -143,7 +143,8 @@ class NotificationRelayTest {
     assertThat(messagesTo(b.openid())).hasSize(1);
     Row n = notifications(b.userId()).get(0);
     assertThat(n.getString("status")).isEqualTo("sent");
-    assertThat(n.getInteger("attempts")).isEqualTo(3);
+    // the sandbox's two failures are for whichever sends come first (another test's may take one): at least one here
+    assertThat(n.getInteger("attempts")).isBetween(2, 3);
 
     // and the refund message, once the refund notify came
     stack.api.post("/api/v1/admin/orders/" + orderId + "/refund", merchant.owner(),
