@@ -39,6 +39,9 @@ public final class DevStack implements AutoCloseable {
   private final int sandboxPort;
   private final String appSecret;
   private final Path dataDir;
+  /** Made fresh at every start, like the sandbox's keys: feed tokens of an earlier run do not verify. */
+  private final String feedTokenKey = java.util.Base64.getEncoder()
+      .encodeToString(io.wxmp.handlers.feed.FeedToken.newKey());
 
   private DevStack(EmbeddedPostgres postgres, RedisServer redis, int redisPort, Vertx sandboxVertx, SandboxKeys keys,
       SandboxConfig sandboxConfig, int sandboxPort, String appSecret, Path dataDir) {
@@ -102,6 +105,7 @@ public final class DevStack implements AutoCloseable {
     s.put("WXMP_WX_APPID", APP_ID);
     s.put("WXMP_WX_SECRET", appSecret);
     s.put("WXMP_WX_API_URL", sandboxUrl());
+    s.put("WXMP_FEED_TOKEN_KEY", feedTokenKey);
     s.putAll(paySettings());
     return s;
   }

@@ -49,7 +49,11 @@ public final class Main {
           settings.integer("WXMP_DEV_REDIS_PORT", 0, 65535),
           settings.integer("WXMP_SANDBOX_PORT", 0, 65535), 1.0,
           Arrays.asList(settings.required("WXMP_RISKY_WORDS").split(",")));
-      settings = settings.with(stack.settings());
+      java.util.Map<String, String> devSettings = new java.util.HashMap<>(stack.settings());
+      if (settings.string("WXMP_FEED_TOKEN_KEY") != null) {
+        devSettings.remove("WXMP_FEED_TOKEN_KEY"); // a key set by hand wins over the one made per start
+      }
+      settings = settings.with(devSettings);
       if (settings.string("WXMP_PAY_NOTIFY_URL") == null && settings.string("WXMP_PUBLIC_URL") == null) {
         // The in-process sandbox delivers WeChat Pay notifies to this server directly.
         settings = settings.with(java.util.Map.of("WXMP_PAY_NOTIFY_URL",

@@ -77,6 +77,7 @@ public final class WxmpServer {
     settings.required("WXMP_WX_APPID");
     settings.required("WXMP_WX_SECRET");
 
+    byte[] feedTokenKey = feedTokenKey(settings); // FeedToken.sign/verify: the feed signs, events verifies
     WeChatPay pay = PayClients.create(settings); // a bad WXMP_PAY_* setting stops start-up before anything starts
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -156,6 +157,26 @@ public final class WxmpServer {
         settings.integer("WXMP_RANKING_MAX_BATCH", 1, 4096),
         settings.integer("WXMP_RANKING_QUEUE_BOUND", 1, 1_000_000),
         settings.bool("WXMP_RANKING_FP16"));
+  }
+
+  /**
+   * {@code WXMP_FEED_TOKEN_KEY}: base64 (standard or url-safe) of at least 32 random bytes. Required; dev mode and tests
+   * make one per start (see {@link DevStack#settings()}).
+   */
+  static byte[] feedTokenKey(Settings settings) {
+    String value = settings.required("WXMP_FEED_TOKEN_KEY");
+    byte[] key;
+    try {
+      key = value.indexOf('-') >= 0 || value.indexOf('_') >= 0
+          ? java.util.Base64.getUrlDecoder().decode(value) : java.util.Base64.getDecoder().decode(value);
+    } catch (IllegalArgumentException e) {
+      throw new Settings.ConfigException("WXMP_FEED_TOKEN_KEY: not base64 (make one with: openssl rand -base64 32)");
+    }
+    if (key.length < 32) {
+      throw new Settings.ConfigException("WXMP_FEED_TOKEN_KEY: must decode to at least 32 bytes (it has " + key.length
+          + "; make one with: openssl rand -base64 32)");
+    }
+    return key;
   }
 
   /** The WeChat Pay reconciliation job (also run by a timer); tests call {@code runOnce()} directly. */

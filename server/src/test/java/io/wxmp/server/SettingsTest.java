@@ -39,4 +39,16 @@ class SettingsTest {
     assertThatThrownBy(() -> Settings.load(Map.of("WXMP_CONFIG_FILE", dir.resolve("missing").toString())))
         .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_CONFIG_FILE:");
   }
+
+  @Test
+  void feedTokenKeyIsRequiredAndLongEnough() {
+    assertThatThrownBy(() -> WxmpServer.feedTokenKey(Settings.of(Map.of())))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_FEED_TOKEN_KEY:");
+    assertThatThrownBy(() -> WxmpServer.feedTokenKey(Settings.of(Map.of("WXMP_FEED_TOKEN_KEY", "c2hvcnQ="))))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageContaining("at least 32 bytes");
+    assertThatThrownBy(() -> WxmpServer.feedTokenKey(Settings.of(Map.of("WXMP_FEED_TOKEN_KEY", "not base64 !"))))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageContaining("not base64");
+    String key = java.util.Base64.getEncoder().encodeToString(new byte[40]);
+    assertThat(WxmpServer.feedTokenKey(Settings.of(Map.of("WXMP_FEED_TOKEN_KEY", key)))).hasSize(40);
+  }
 }

@@ -1,0 +1,33 @@
+package io.wxmp.handlers.feed;
+
+import io.vertx.core.Future;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Where sponsored entries go into a feed page. The campaigns feature implements it (targeting, frequency caps, budget
+ * pacing); the feed calls it once per page with what the page is built from. An implementation answers within its own
+ * time budget and with an empty list on any failure, so a page never waits on it for long nor fails because of it.
+ */
+public interface SponsoredSlots {
+  /**
+   * What the page is built for.
+   *
+   * @param personalised   false when the user turned personalisation off: then targeting may not use their history
+   * @param interestTags   the user's interest tags (empty when not personalised)
+   * @param userVector     the user's vector in the model the page ranks with; null when none or not personalised
+   * @param excludeItemIds items that must not appear (already in this feed, owned, fatigued)
+   * @param pageSize       the number of entries the page holds in all
+   */
+  record Request(String userId, boolean personalised, Set<String> interestTags, Instant userJoinedAt,
+      float[] userVector, Set<String> excludeItemIds, int pageSize, FeedParams params) {}
+
+  /** One sponsored entry: the campaign, its item, and its index in the page (0-based). */
+  record Entry(String campaignId, String itemId, int position) {}
+
+  Future<List<Entry>> fill(Request request);
+
+  /** No campaigns: pages hold no sponsored entries. */
+  SponsoredSlots NONE = r -> Future.succeededFuture(List.of());
+}
