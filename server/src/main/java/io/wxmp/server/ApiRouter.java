@@ -11,6 +11,8 @@ import io.wxmp.handlers.admin.AuditRoutes;
 import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.auth.AuthRoutes;
 import io.wxmp.handlers.auth.Avatars;
+import io.wxmp.handlers.campaigns.CampaignRoutes;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
@@ -35,7 +37,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, EventService events, AuthConfig auth) {
+      QuizRoutes.Config quiz, EventService events, Campaigns campaigns, AuthConfig auth) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -66,6 +68,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
     root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
     root.route(API + "/*").subRouter(StatsRoutes.create(deps));
+    root.route(API + "/*").subRouter(CampaignRoutes.create(deps.vertx(), campaigns));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

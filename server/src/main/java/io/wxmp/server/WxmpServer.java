@@ -19,6 +19,7 @@ import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.auth.AuthConfig;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FieldCipher;
 import io.wxmp.handlers.common.RateLimiter;
@@ -133,6 +134,8 @@ public final class WxmpServer {
         Math.max(reconcileEveryMs, 60_000));
     Events events = events(settings, vertx, pg, redis, feedTokenKey);
     Health health = new Health(pg, redis, ranking::ping);
+    Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
+    events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
     AuthConfig auth = authConfig(settings);
     auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
     NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
@@ -151,7 +154,7 @@ public final class WxmpServer {
         })
         .compose(backend -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
-                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), auth)),
+                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
