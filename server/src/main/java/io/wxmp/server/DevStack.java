@@ -116,8 +116,28 @@ public final class DevStack implements AutoCloseable {
     s.put("WXMP_WX_SECRET", appSecret);
     s.put("WXMP_WX_API_URL", sandboxUrl());
     s.put("WXMP_FEED_TOKEN_KEY", feedTokenKey);
+    s.put("WXMP_PHONE_KEY", phoneKey());
+    s.put("WXMP_WX_TEMPLATE_PAYMENT", "dev-template-payment");
+    s.put("WXMP_WX_TEMPLATE_REFUND", "dev-template-refund");
     s.putAll(paySettings());
     return s;
+  }
+
+  /**
+   * The phone number key of this data folder: made once and kept under {@code <dataDir>/keys/} (unlike the sandbox's
+   * keys, it must survive restarts, or the stored phone numbers could not be read).
+   */
+  private String phoneKey() {
+    Path file = dataDir.resolve("keys").resolve("phone.key");
+    try {
+      if (!Files.exists(file)) {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, io.wxmp.handlers.common.FieldCipher.newKeyBase64());
+      }
+      return Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
