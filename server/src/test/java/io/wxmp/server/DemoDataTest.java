@@ -32,4 +32,14 @@ class DemoDataTest {
     assertThat(stack.count("SELECT count(*) FROM campaigns WHERE merchant_id = $1 AND status = 'active'",
         Tuple.of(first.merchantId()))).isEqualTo(2);
   }
+
+  @Test
+  void theDemoOperatorLogsInWithThisStartsPassword() throws Exception {
+    TestStack stack = TestStack.shared();
+    DemoData.Seeded seeded = DemoData.seed(stack.server().pool(), stack.server().vertx()).await(60, TimeUnit.SECONDS);
+    var login = stack.api.post("/api/v1/platform/login", null, new io.vertx.core.json.JsonObject()
+        .put("username", DemoData.OPERATOR).put("password", seeded.password()));
+    assertThat(login.status()).isEqualTo(200);
+    assertThat(login.json().getJsonObject("operator").getString("username")).isEqualTo("demo-operator");
+  }
 }
