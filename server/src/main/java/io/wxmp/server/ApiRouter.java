@@ -13,6 +13,7 @@ import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
+import io.wxmp.handlers.platform.PlatformRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +41,10 @@ final class ApiRouter {
 
     root.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     root.route(API + "/admin/*").handler(adminGate(deps));
+    root.route(API + "/platform/*").handler(platformGate(deps));
     root.route(API + "/*").subRouter(AuthRoutes.create(deps));
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
+    root.route(API + "/*").subRouter(PlatformRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
@@ -59,6 +62,18 @@ final class ApiRouter {
         ctx.next();
       } else {
         merchants.handle(ctx);
+      }
+    };
+  }
+
+  /** Every platform route needs an operator token, except the login that hands one out. */
+  private static Handler<RoutingContext> platformGate(Deps deps) {
+    Handler<RoutingContext> operators = Authenticate.operators(deps.sessions());
+    return ctx -> {
+      if (ctx.request().path().equals(API + "/platform/login")) {
+        ctx.next();
+      } else {
+        operators.handle(ctx);
       }
     };
   }

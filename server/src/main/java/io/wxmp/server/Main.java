@@ -18,6 +18,15 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (args.length > 0) {
+      // a command (operator create ...) rather than the server
+      try {
+        System.exit(OperatorCommand.run(args, Settings.load(System.getenv()), System.out, System.err));
+      } catch (Settings.ConfigException e) {
+        System.err.println("wxmp: configuration error: " + e.getMessage());
+        System.exit(2);
+      }
+    }
     if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       System.err.println("wxmp: start Java with --add-modules jdk.incubator.vector (the ranking engine's CPU path "
           + "uses the Vector API), e.g. java --add-modules jdk.incubator.vector -jar wxmp.jar");
@@ -94,6 +103,7 @@ public final class Main {
           .append("  AppID      ").append(DevStack.APP_ID).append("\n")
           .append("  Admin      ").append(String.join(", ", DemoData.ACCOUNTS))
           .append("  password: ").append(demo.password()).append("  (new at every start)\n")
+          .append("  Operator   ").append(DemoData.OPERATOR).append("  password: ").append(demo.password()).append("\n")
           .append("  Data       ").append(devStack.dataDir().toAbsolutePath()).append("\n");
     }
     System.out.println(banner);

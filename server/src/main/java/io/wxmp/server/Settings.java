@@ -125,6 +125,7 @@ public final class Settings {
         Map.entry("WXMP_UPSTREAM_TIMEOUT_MS", "3000"),
         Map.entry("WXMP_USER_TOKEN_TTL_SEC", "604800"),
         Map.entry("WXMP_ADMIN_TOKEN_TTL_SEC", "43200"),
+        Map.entry("WXMP_OPERATOR_TOKEN_TTL_SEC", "43200"),
         Map.entry("WXMP_RANKING_BACKEND", "auto"),
         Map.entry("WXMP_RANKING_DIM", "64"),
         Map.entry("WXMP_RANKING_BATCH_WINDOW_US", "200"),

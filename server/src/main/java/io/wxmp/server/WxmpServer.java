@@ -72,6 +72,7 @@ public final class WxmpServer {
     long upstreamTimeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
     long userTtl = settings.integer("WXMP_USER_TOKEN_TTL_SEC", 60, 90 * 86_400);
     long adminTtl = settings.integer("WXMP_ADMIN_TOKEN_TTL_SEC", 60, 30 * 86_400);
+    long operatorTtl = settings.integer("WXMP_OPERATOR_TOKEN_TTL_SEC", 60, 30 * 86_400);
     QuizRoutes.Config quiz = new QuizRoutes.Config(settings.integer("WXMP_QUIZ_SUBMIT_GRACE_MS", 0, 60_000),
         settings.bool("WXMP_QUIZ_SHUFFLE"));
     settings.required("WXMP_WX_APPID");
@@ -101,7 +102,7 @@ public final class WxmpServer {
     Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
     RankingConfig rankingConfig = rankingConfig(settings);
     RankingClient ranking = new RankingClient(vertx);
-    Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl),
+    Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
         WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
     // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
