@@ -11,6 +11,8 @@ import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
+import io.wxmp.handlers.feed.Feed;
+import io.wxmp.handlers.feed.FeedRoutes;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
 import io.wxmp.handlers.platform.PlatformRoutes;
@@ -27,7 +29,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz) {
+      QuizRoutes.Config quiz, Feed feed) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -45,6 +47,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(AuthRoutes.create(deps));
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
     root.route(API + "/*").subRouter(PlatformRoutes.create(deps));
+    root.route(API + "/*").subRouter(FeedRoutes.create(deps, feed));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));

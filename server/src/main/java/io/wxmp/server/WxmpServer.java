@@ -21,6 +21,14 @@ import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
+import io.wxmp.handlers.events.EventWeights;
+import io.wxmp.handlers.events.OnlineState;
+import io.wxmp.handlers.feed.Feed;
+import io.wxmp.handlers.feed.FeedExperiments;
+import io.wxmp.handlers.feed.FeedService;
+import io.wxmp.handlers.feed.FeedTrainer;
+import io.wxmp.handlers.feed.SponsoredSlots;
+import io.wxmp.recsys.IalsParams;
 import io.wxmp.handlers.pay.ReconciliationJob;
 import io.wxmp.handlers.pay.WeChatPay;
 import io.wxmp.handlers.quiz.QuizRoutes;
@@ -49,9 +57,11 @@ public final class WxmpServer {
   private final List<String> deployments;
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
+  private final Feed feed;
 
   private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments,
-      ReconciliationJob reconciliation, long reconcileTimer) {
+      ReconciliationJob reconciliation, long reconcileTimer, Feed feed) {
+    this.feed = feed;
     this.reconciliation = reconciliation;
     this.reconcileTimer = reconcileTimer;
     this.vertx = vertx;
@@ -107,6 +117,11 @@ public final class WxmpServer {
     // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
         Math.max(reconcileEveryMs, 60_000));
+    EventWeights weights = EventWeights.parse(settings.string("WXMP_FEED_EVENT_WEIGHTS") == null
+        ? EventWeights.DEFAULT : settings.string("WXMP_FEED_EVENT_WEIGHTS"));
+    OnlineState online = new OnlineState(redis, weights);
+    Feed feed = new Feed(vertx, pg, redis, ranking, online, weights, feedTokenKey, SponsoredSlots.NONE,
+        FeedExperiments.NONE, registry, feedConfig(settings, rankingConfig.dim()));
     Health health = new Health(pg, redis, ranking::ping);
     String openApi = resource("/openapi.yaml");
 
@@ -121,15 +136,16 @@ public final class WxmpServer {
           deployments.add(rankingId);
           return ranking.ping();
         })
-        .compose(backend -> vertx.deployVerticle(
-            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz)),
+        .compose(backend -> feed.start())
+        .compose(v -> vertx.deployVerticle(
+            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz, feed)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
           log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
           long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
               .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
-          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer);
+          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, feed);
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
   }
@@ -180,6 +196,26 @@ public final class WxmpServer {
     return key;
   }
 
+  private static Feed.Config feedConfig(Settings settings, int dim) {
+    IalsParams p = IalsParams.defaults().withDim(dim)
+        .withEpochs(settings.integer("WXMP_FEED_TRAIN_EPOCHS", 1, 100))
+        .withSeed(Long.parseLong(Integer.toString(settings.integer("WXMP_FEED_TRAIN_SEED", 0, Integer.MAX_VALUE))))
+        .withThreads(settings.integer("WXMP_FEED_TRAIN_THREADS", 1, 256));
+    return new Feed.Config(
+        new FeedService.Config(settings.integer("WXMP_FEED_CANDIDATES", 50, 1000),
+            settings.integer("WXMP_FEED_RANKING_TIMEOUT_MS", 10, 10_000),
+            settings.integer("WXMP_FEED_SPONSORED_TIMEOUT_MS", 5, 5_000)),
+        new FeedTrainer.Config(p, settings.integer("WXMP_FEED_TRAIN_LEASE_SEC", 60, 86_400)),
+        settings.integer("WXMP_FEED_TRAIN_INTERVAL_SEC", 0, 30 * 86_400),
+        settings.integer("WXMP_FEED_REFRESH_MS", 100, 600_000),
+        settings.integer("WXMP_FEED_CURSOR_TTL_SEC", 60, 30 * 86_400));
+  }
+
+  /** The feed: catalogue copy, serving model, training job, page assembly. */
+  public Feed feed() {
+    return feed;
+  }
+
   /** The WeChat Pay reconciliation job (also run by a timer); tests call {@code runOnce()} directly. */
   public ReconciliationJob reconciliation() {
     return reconciliation;
@@ -188,6 +224,7 @@ public final class WxmpServer {
   /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
     vertx.cancelTimer(reconcileTimer);
+    feed.stop();
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments) {
       undeployed = undeployed.compose(v -> vertx.undeploy(id));
