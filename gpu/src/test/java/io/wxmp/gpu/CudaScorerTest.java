@@ -37,7 +37,11 @@ class CudaScorerTest {
     cpu.close();
   }
 
+  /** Skips without a GPU, except under {@code -Dwxmp.requireCuda=true} (gpu/device-check.sh), where it fails. */
   private static void requireCuda() {
+    if (cuda == null && Boolean.getBoolean("wxmp.requireCuda")) {
+      throw new AssertionError(unavailable);
+    }
     Assumptions.assumeTrue(cuda != null, () -> unavailable);
   }
 

@@ -13,10 +13,13 @@ import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.feed.Feed;
 import io.wxmp.handlers.feed.FeedRoutes;
+import io.wxmp.handlers.events.EventRoutes;
+import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
 import io.wxmp.handlers.platform.PlatformRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
+import io.wxmp.handlers.stats.StatsRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +32,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, Feed feed) {
+      QuizRoutes.Config quiz, EventService events, Feed feed) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -40,6 +43,7 @@ final class ApiRouter {
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
     root.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
+    AdminConsole.mount(root);
 
     root.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     root.route(API + "/admin/*").handler(adminGate(deps));
@@ -50,7 +54,9 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(FeedRoutes.create(deps, feed));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
-    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
+    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
+    root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
+    root.route(API + "/*").subRouter(StatsRoutes.create(deps));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);
