@@ -234,6 +234,8 @@ public final class WxmpServer {
   /** The feed: catalogue copy, serving model, training job, page assembly. */
   public Feed feed() {
     return feed;
+  }
+
   /**
    * Event ingestion: {@code WXMP_FEED_EVENT_WEIGHTS}, {@code WXMP_EVENTS_RATE_PER_MIN} (batches per user, refilled
    * smoothly over a minute), {@code WXMP_EVENTS_RETENTION_DAYS}.

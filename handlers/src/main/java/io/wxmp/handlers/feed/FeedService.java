@@ -125,7 +125,8 @@ public final class FeedService {
     Future<Map<String, Integer>> unclicked = online.unclickedImpressions(userId);
     Future<FeedExperiments.Arm> arm = experiments.armFor(userId).timeout(config.sponsoredTimeoutMs(),
         TimeUnit.MILLISECONDS).recover(e -> Future.succeededFuture(null));
-    return Future.all(user, served, unclicked, arm, trending()).compose(all -> {
+    Future<List<String>> popular = trending();
+    return Future.all(user, served, unclicked, arm, popular).compose(all -> {
       FeedExperiments.Arm a = arm.result();
       FeedParams params = a == null || a.params() == null ? FeedParams.defaults() : a.params();
       Set<Long> excluded = new HashSet<>(user.result().owned());
@@ -142,7 +143,7 @@ public final class FeedService {
         }
       });
       // Only the current version is loaded: an arm that names another version is served the current one.
-      Context ctx = new Context(userId, feedId, newFeed, user.result(), excluded, trending.result(), params, a, model,
+      Context ctx = new Context(userId, feedId, newFeed, user.result(), excluded, popular.result(), params, a, model,
           snap);
       return candidates(ctx).compose(entries -> assemble(ctx, entries, limit));
     });

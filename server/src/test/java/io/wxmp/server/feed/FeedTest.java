@@ -389,22 +389,7 @@ class FeedTest {
   @Test
   void mmrLowersSameTagRunsAgainstPlainTopK() {
     trainedVersion();
-    // a user who likes clusters 0 and 1 equally: plain top-K lists them in long runs
-    String token = stack.newUserToken();
-    long userId = Long.parseLong(stack.api.get("/api/v1/me", token).json().getString("id"));
-    List<Tuple> rows = new ArrayList<>();
-    for (int k = 0; k < 6; k++) {
-      rows.add(Tuple.of(userId, itemsOf.get(0).get(k), "click"));
-      rows.add(Tuple.of(userId, itemsOf.get(1).get(k), "click"));
-    }
-    try {
-      stack.db.preparedQuery("INSERT INTO events (user_id, item_id, type, at) VALUES ($1, $2, $3, now())")
-          .executeBatch(rows).await(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    String version = train(); // the user is in this model
-    trained = version;
+    String token = clusterUsers.get(0);
     double plain = sameTagRuns(token, 1.0);
     double mmr = sameTagRuns(token, 0.3);
     assertThat(mmr).as("plain %s, mmr %s", plain, mmr).isLessThan(plain);
@@ -529,5 +514,87 @@ class FeedTest {
     assertThat(stack.api.get("/api/v1/items", null).status()).isEqualTo(401);
     assertThat(stack.api.get("/api/v1/feed?cursor=bogus", token).status()).isEqualTo(400);
     assertThat(stack.api.get("/api/v1/feed?limit=51", token).status()).isEqualTo(400);
+  }
+
+  static long idOf(String token) {
+    return Long.parseLong(stack.api.get("/api/v1/me", token).json().getString("id"));
+  }
+
+  static void send(String token, JsonArray events) {
+    Reply r = stack.api.post("/api/v1/events", token, new JsonObject().put("events", events));
+    assertThat(r.status()).as(r.toString()).isEqualTo(202);
+  }
+
+  static JsonObject event(String type, long itemId) {
+    return new JsonObject().put("id", "e" + System.nanoTime()).put("itemId", Long.toString(itemId)).put("type", type);
+  }
+
+  @Test
+  void aFreshUserWhoClicksThreeItemsOfAClusterLeansToItOnTheNextPage() {
+    String version = trainedVersion();
+    String token = stack.newUserToken();
+    List<JsonObject> before = items(page(token, null, 20));
+    assertThat(before).noneSatisfy(i -> assertThat(i.getJsonObject("reason").getString("kind")).isEqualTo("similar"));
+    List<Long> clicked = itemsOf.get(2).subList(5, 8);
+    JsonArray events = new JsonArray();
+    clicked.forEach(id -> events.add(event("click", id)));
+    send(token, events);
+    List<JsonObject> after = items(page(token, null, 20));
+    long inCluster = after.stream().filter(i -> cluster(i) == 2).count();
+    long inClusterBefore = before.stream().filter(i -> cluster(i) == 2).count();
+    // a quarter of the catalogue is cluster 2; after three clicks at least half the page is
+    assertThat(inCluster).as("page after three clicks: %s", after).isGreaterThanOrEqualTo(10)
+        .isGreaterThan(inClusterBefore + 3);
+    Set<String> clickedIds = new HashSet<>();
+    clicked.forEach(id -> clickedIds.add(Long.toString(id)));
+    List<JsonObject> similar = after.stream()
+        .filter(i -> i.getJsonObject("reason").getString("kind").equals("similar")).toList();
+    assertThat(similar).isNotEmpty();
+    similar.forEach(i -> assertThat(clickedIds).contains(
+        i.getJsonObject("reason").getJsonObject("becauseOf").getString("itemId")));
+    // no retraining happened: the same model ranked both pages
+    assertThat(versions(new Reply(200, null, io.vertx.core.buffer.Buffer.buffer(
+        new JsonObject().put("items", new JsonArray(after)).encode())))).containsExactly(trained);
+    assertThat(trained).isEqualTo(version);
+  }
+
+  @Test
+  void anItemSeenThreeTimesWithoutAClickIsFatiguedUntilClicked() {
+    trainedVersion();
+    String token = stack.newUserToken();
+    JsonObject first = items(page(token, null, 20)).get(0);
+    long item = Long.parseLong(first.getString("id"));
+    JsonArray seen = new JsonArray();
+    for (int k = 0; k < 2; k++) {
+      seen.add(event("impression", item).put("token", first.getString("token")));
+    }
+    send(token, seen);
+    assertThat(walk(token, 50)).contains(first.getString("id"));
+    send(token, new JsonArray().add(event("impression", item)));
+    assertThat(walk(token, 50)).doesNotContain(first.getString("id"));
+    send(token, new JsonArray().add(event("click", item)));
+    assertThat(walk(token, 50)).contains(first.getString("id"));
+  }
+
+  @Test
+  void aColdUserGetsTrendingMixedWithPopularItemsOfTheirInterestTags() throws Exception {
+    trainedVersion();
+    String token = stack.newUserToken();
+    String userId = Long.toString(idOf(token));
+    stack.server().events().online().addInterests(userId, Map.of("c1", 1f), java.time.Instant.now())
+        .await(10, TimeUnit.SECONDS);
+    List<JsonObject> p = items(page(token, null, 20));
+    List<JsonObject> tagged = p.stream()
+        .filter(i -> i.getJsonObject("reason").getString("kind").equals("popular_with_tag")).toList();
+    assertThat(tagged).hasSizeGreaterThanOrEqualTo(5);
+    tagged.forEach(i -> {
+      assertThat(i.getJsonObject("reason").getString("tag")).isEqualTo("c1");
+      assertThat(cluster(i)).isEqualTo(1);
+    });
+    assertThat(p).anySatisfy(i -> assertThat(i.getJsonObject("reason").getString("kind")).isEqualTo("trending"));
+    // with personalisation off the same user gets no tag entries
+    stack.api.patch("/api/v1/me", token, new JsonObject().put("personalised", false));
+    assertThat(items(page(token, null, 20))).noneSatisfy(i ->
+        assertThat(i.getJsonObject("reason").getString("kind")).isIn("popular_with_tag", "similar"));
   }
 }
