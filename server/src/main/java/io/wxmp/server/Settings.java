@@ -133,7 +133,7 @@ public final class Settings {
         Map.entry("WXMP_FEED_TRAIN_LEASE_SEC", "3600"),
         Map.entry("WXMP_FEED_CANDIDATES", "300"),
         Map.entry("WXMP_FEED_RANKING_TIMEOUT_MS", "150"),
-        Map.entry("WXMP_FEED_SPONSORED_TIMEOUT_MS", "50"),
+        Map.entry("WXMP_FEED_SPONSORED_TIMEOUT_MS", "100"),
         Map.entry("WXMP_FEED_REFRESH_MS", "2000"),
         Map.entry("WXMP_FEED_CURSOR_TTL_SEC", "86400"),
         Map.entry("WXMP_RANKING_BACKEND", "auto"),

@@ -18,6 +18,7 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.events.EventListeners;
@@ -32,7 +33,6 @@ import io.wxmp.handlers.feed.Feed;
 import io.wxmp.handlers.feed.FeedExperiments;
 import io.wxmp.handlers.feed.FeedService;
 import io.wxmp.handlers.feed.FeedTrainer;
-import io.wxmp.handlers.feed.SponsoredSlots;
 import io.wxmp.recsys.IalsParams;
 import io.wxmp.handlers.pay.ReconciliationJob;
 import io.wxmp.handlers.pay.WeChatPay;
@@ -134,10 +134,12 @@ public final class WxmpServer {
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
         Math.max(reconcileEveryMs, 60_000));
     Events events = events(settings, vertx, pg, redis, feedTokenKey);
-    Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
-        SponsoredSlots.NONE, FeedExperiments.NONE, registry, feedConfig(settings, rankingConfig.dim()));
-    events.listeners().add(feed.foldInListener());
     Health health = new Health(pg, redis, ranking::ping);
+    Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
+    events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
+    Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
+        campaigns.slots(), FeedExperiments.NONE, registry, feedConfig(settings, rankingConfig.dim()));
+    events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -154,7 +156,7 @@ public final class WxmpServer {
         .compose(backend -> feed.start())
         .compose(v -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
-                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), feed)),
+                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, feed)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
