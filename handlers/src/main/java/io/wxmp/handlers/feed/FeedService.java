@@ -145,27 +145,30 @@ public final class FeedService {
       // Only the current version is loaded: an arm that names another version is served the current one.
       Context ctx = new Context(userId, feedId, newFeed, user.result(), excluded, popular.result(), params, a, model,
           snap);
-      return candidates(ctx).compose(entries -> assemble(ctx, entries, limit));
+      return candidates(ctx).compose(c -> assemble(ctx, c, limit));
     });
   }
 
-  /** The ordered organic entries of the page (more than a page: spares follow). */
-  private Future<List<Entry>> candidates(Context ctx) {
+  /** The ordered organic entries of a page (more than a page: spares follow), and the vector behind them if any. */
+  private record Candidates(List<Entry> entries, UserVectors.Stored vector, Set<String> tags) {}
+
+  private Future<Candidates> candidates(Context ctx) {
     if (!ctx.user().personalised()) {
-      return Future.succeededFuture(coldEntries(ctx, Set.of(), ctx.excluded()));
+      return Future.succeededFuture(new Candidates(coldEntries(ctx, Set.of(), ctx.excluded()), null, Set.of()));
     }
     return userVector(ctx).compose(vec -> {
       if (vec == null || ctx.model() == null) {
-        return online.recentTags(ctx.userId()).map(tags -> coldEntries(ctx, tags, ctx.excluded()));
+        return online.recentTags(ctx.userId())
+            .map(tags -> new Candidates(coldEntries(ctx, tags, ctx.excluded()), null, tags));
       }
       long[] exclude = ctx.excluded().stream().mapToLong(Long::longValue).toArray();
       return ranking.topK(ctx.model().collection(), vec.vector(), config.candidates(), exclude)
           .timeout(config.rankingTimeoutMs(), TimeUnit.MILLISECONDS)
-          .map(scored -> personalEntries(ctx, vec, scored))
+          .map(scored -> new Candidates(personalEntries(ctx, vec, scored), vec, Set.of()))
           .recover(e -> {
             fallbacks.increment();
             log.warn("feed ranking failed or slow ({}); answering from trending", e.toString());
-            return Future.succeededFuture(coldEntries(ctx, Set.of(), ctx.excluded()));
+            return Future.succeededFuture(new Candidates(coldEntries(ctx, Set.of(), ctx.excluded()), vec, Set.of()));
           });
     });
   }
@@ -187,7 +190,15 @@ public final class FeedService {
           userVectors.put(ctx.userId(), s).onFailure(e -> log.debug("storing a folded-in vector failed", e));
           return Future.succeededFuture(s);
         }
-        return models.userVector(m.modelId(), Long.parseLong(ctx.userId()));
+        return models.userVector(m.modelId(), Long.parseLong(ctx.userId())).map(trained -> {
+          if (trained == null) {
+            return null;
+          }
+          // kept in Redis with the version, so the user's next pages need no PostgreSQL read for it
+          UserVectors.Stored s = new UserVectors.Stored(m.version(), trained.vector(), trained.becauseOf());
+          userVectors.put(ctx.userId(), s).onFailure(e -> log.debug("storing a trained vector failed", e));
+          return s;
+        });
       });
     });
   }
@@ -335,13 +346,12 @@ public final class FeedService {
   }
 
   /** Mixes exploration in, asks for sponsored entries, checks eligibility, claims the page and renders it. */
-  private Future<JsonObject> assemble(Context ctx, List<Entry> organic, int limit) {
+  private Future<JsonObject> assemble(Context ctx, Candidates candidates, int limit) {
+    List<Entry> organic = candidates.entries();
     FeedParams params = ctx.params();
     List<Entry> ordered = withExploration(ctx, capMerchants(organic, limit, params.perMerchantCap()), limit);
-    Set<Long> candidateIds = new HashSet<>();
-    ordered.forEach(e -> candidateIds.add(e.item().id()));
     Future<List<SponsoredSlots.Entry>> ads = params.sponsoredSlots()
-        ? sponsoredFor(ctx, candidateIds, limit) : Future.succeededFuture(List.of());
+        ? sponsoredFor(ctx, candidates, limit) : Future.succeededFuture(List.of());
     return ads.compose(adEntries -> {
       List<SponsoredSlots.Entry> validAds = new ArrayList<>();
       Set<Long> adItems = new HashSet<>();
@@ -378,19 +388,18 @@ public final class FeedService {
     });
   }
 
-  private Future<List<SponsoredSlots.Entry>> sponsoredFor(Context ctx, Set<Long> candidateIds, int limit) {
+  private Future<List<SponsoredSlots.Entry>> sponsoredFor(Context ctx, Candidates candidates, int limit) {
     Set<String> exclude = new HashSet<>();
     ctx.excluded().forEach(id -> exclude.add(Long.toString(id)));
     boolean personal = ctx.user().personalised();
-    Future<Set<String>> tags = personal ? online.recentTags(ctx.userId()).recover(e -> Future.succeededFuture(Set.of()))
-        : Future.succeededFuture(Set.of());
-    Future<UserVectors.Stored> vec = personal && ctx.model() != null
-        ? userVectors.get(ctx.userId()).recover(e -> Future.succeededFuture(null)) : Future.succeededFuture(null);
-    return Future.all(tags, vec).compose(x -> {
-      float[] v = vec.result() != null && ctx.model() != null && ctx.model().version().equals(vec.result().version())
-          ? vec.result().vector() : null;
-      SponsoredSlots.Request r = new SponsoredSlots.Request(ctx.userId(), personal, tags.result(),
-          ctx.user().joinedAt(), v, exclude, limit, ctx.params());
+    // tags for targeting: those the cold path read, else the user's recent ones (none without personalisation)
+    Future<Set<String>> tags = !personal ? Future.succeededFuture(Set.of())
+        : !candidates.tags().isEmpty() || candidates.vector() == null ? Future.succeededFuture(candidates.tags())
+        : online.recentTags(ctx.userId()).recover(e -> Future.succeededFuture(Set.of()));
+    return tags.compose(t -> {
+      float[] v = personal && candidates.vector() != null ? candidates.vector().vector() : null;
+      SponsoredSlots.Request r = new SponsoredSlots.Request(ctx.userId(), personal, t, ctx.user().joinedAt(), v,
+          exclude, limit, ctx.params());
       return sponsored.fill(r);
     }).timeout(config.sponsoredTimeoutMs(), TimeUnit.MILLISECONDS)
         .recover(e -> {
