@@ -18,8 +18,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    if (args.length > 0) {
-      // a command (operator create ...) rather than the server
+    if (args.length > 0 && args[0].equals("operator")) {
+      // a command (operator create <username>) rather than the server
       try {
         System.exit(OperatorCommand.run(args, Settings.load(System.getenv()), System.out, System.err));
       } catch (Settings.ConfigException e) {
@@ -56,6 +56,7 @@ public final class Main {
     if (dev) {
       stack = DevStack.start(Path.of(settings.required("WXMP_DATA_DIR")),
           settings.integer("WXMP_DEV_REDIS_PORT", 0, 65535),
+          settings.required("WXMP_SANDBOX_HOST"),
           settings.integer("WXMP_SANDBOX_PORT", 0, 65535), 1.0,
           Arrays.asList(settings.required("WXMP_RISKY_WORDS").split(",")));
       java.util.Map<String, String> devSettings = new java.util.HashMap<>(stack.settings());
@@ -101,7 +102,9 @@ public final class Main {
       DemoData.Seeded demo = DemoData.seed(server.pool(), server.vertx()).await(60, TimeUnit.SECONDS);
       DemoFeed.Trained model = DemoFeed.seed(server.pool(), server.feed(), demo.merchantId())
           .await(300, TimeUnit.SECONDS);
-      banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator)\n")
+      String sandboxHost = settings.required("WXMP_SANDBOX_HOST");
+      banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator")
+          .append(sandboxHost.equals("127.0.0.1") ? "" : "; listening on " + sandboxHost).append(")\n")
           .append("  AppID      ").append(DevStack.APP_ID).append("\n")
           .append("  Admin      ").append(String.join(", ", DemoData.ACCOUNTS))
           .append("  password: ").append(demo.password()).append("  (new at every start)\n")

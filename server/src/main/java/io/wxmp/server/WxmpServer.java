@@ -18,8 +18,10 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
+import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
+import io.wxmp.handlers.common.FieldCipher;
 import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.events.EventListeners;
 import io.wxmp.handlers.events.EventRepository;
@@ -36,6 +38,7 @@ import io.wxmp.handlers.feed.FeedTrainer;
 import io.wxmp.recsys.IalsParams;
 import io.wxmp.handlers.pay.ReconciliationJob;
 import io.wxmp.handlers.pay.WeChatPay;
+import io.wxmp.handlers.platform.NotificationRelay;
 import io.wxmp.handlers.quiz.QuizRoutes;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,6 +46,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -65,6 +70,7 @@ public final class WxmpServer {
   private final List<String> deployments;
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
+  private NotificationRelay relay;
   private final Events events;
   private final long eventsTimer;
   private final Feed feed;
@@ -140,6 +146,10 @@ public final class WxmpServer {
     Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
         campaigns.slots(), FeedExperiments.NONE, registry, feedConfig(settings, rankingConfig.dim()));
     events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
+    AuthConfig auth = authConfig(settings);
+    auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
+    auth.forgetters().add(feed::forget);
+    NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -156,7 +166,8 @@ public final class WxmpServer {
         .compose(backend -> feed.start())
         .compose(v -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
-                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, feed)),
+                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth,
+                    feed)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
@@ -166,8 +177,10 @@ public final class WxmpServer {
           // the migration made this month's partitions and its neighbours, so the first run can wait a minute
           long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
               .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
-          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
+          WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
               eventsTimer, feed);
+          server.relay = relay.start();
+          return server;
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
   }
@@ -238,6 +251,37 @@ public final class WxmpServer {
     return feed;
   }
 
+  /** The subscribe message relay (also run by its timers); tests call its passes directly. */
+  public NotificationRelay relay() {
+    return relay;
+  }
+
+  /** The phone number key, templates, public URL: what the users' routes need beyond Deps. */
+  private static AuthConfig authConfig(Settings settings) {
+    FieldCipher phone;
+    try {
+      phone = FieldCipher.fromBase64(settings.required("WXMP_PHONE_KEY"));
+    } catch (IllegalArgumentException e) {
+      throw new Settings.ConfigException("WXMP_PHONE_KEY: " + e.getMessage());
+    }
+    Map<String, String> templates = new LinkedHashMap<>();
+    if (settings.string("WXMP_WX_TEMPLATE_PAYMENT") != null) {
+      templates.put("payment", settings.string("WXMP_WX_TEMPLATE_PAYMENT"));
+    }
+    if (settings.string("WXMP_WX_TEMPLATE_REFUND") != null) {
+      templates.put("refund", settings.string("WXMP_WX_TEMPLATE_REFUND"));
+    }
+    return new AuthConfig(phone, settings.string("WXMP_PUBLIC_URL"), templates, new ArrayList<>());
+  }
+
+  private static NotificationRelay.Config relayConfig(Settings settings) {
+    return new NotificationRelay.Config(settings.string("WXMP_WX_TEMPLATE_PAYMENT"),
+        settings.string("WXMP_WX_TEMPLATE_REFUND"), settings.string("WXMP_WX_MESSAGE_PAGE"),
+        settings.integer("WXMP_NOTIFY_RETRY_BASE_MS", 10, 3_600_000),
+        settings.integer("WXMP_NOTIFY_MAX_ATTEMPTS", 1, 50),
+        settings.integer("WXMP_OUTBOX_POLL_MS", 10, 60_000));
+  }
+
   /**
    * Event ingestion: {@code WXMP_FEED_EVENT_WEIGHTS}, {@code WXMP_EVENTS_RATE_PER_MIN} (batches per user, refilled
    * smoothly over a minute), {@code WXMP_EVENTS_RETENTION_DAYS}.
@@ -256,7 +300,7 @@ public final class WxmpServer {
     EventListeners listeners = new EventListeners(EVENT_LISTENER_BUDGET_MS);
     RateLimiter limiter = new RateLimiter(vertx, redis, "events",
         new RateLimiter.Limit(perMinute, java.time.Duration.ofMinutes(1)));
-    EventService service = new EventService(repository, online, listeners, limiter, feedTokenKey);
+    EventService service = new EventService(vertx, repository, online, listeners, limiter, feedTokenKey);
     return new Events(service, online, listeners, new EventsMaintenance(repository, redis, retentionDays));
   }
 
@@ -274,6 +318,9 @@ public final class WxmpServer {
   public Future<Void> close() {
     vertx.cancelTimer(reconcileTimer);
     feed.stop();
+    if (relay != null) {
+      relay.stop();
+    }
     vertx.cancelTimer(eventsTimer);
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments) {

@@ -88,6 +88,11 @@ public final class Authenticate {
     return merchant;
   }
 
+  /** The merchant principal when the request carries a merchant token, else null. */
+  public static MerchantPrincipal merchantOrNull(RoutingContext ctx) {
+    return ctx.get(MERCHANT);
+  }
+
   public static OperatorPrincipal operator(RoutingContext ctx) {
     OperatorPrincipal operator = ctx.get(OPERATOR);
     if (operator == null) {

@@ -40,6 +40,8 @@ public final class Feed {
   private final FeedRepository repo;
   private final FoldInListener foldIn;
   private final WorkerExecutor compute;
+  private final Pool pg;
+  private final UserVectors userVectors;
   private final WorkerExecutor training;
   private long refreshTimer = -1;
   private long trainTimer = -1;
@@ -49,6 +51,7 @@ public final class Feed {
       byte[] tokenKey, SponsoredSlots sponsored, FeedExperiments experiments, MeterRegistry metrics, Config config) {
     this.vertx = vertx;
     this.config = config;
+    this.pg = pg;
     this.catalogue = new Catalogue(pg);
     this.store = new ModelStore(pg);
     this.repo = new FeedRepository(pg);
@@ -61,6 +64,7 @@ public final class Feed {
     this.service = new FeedService(config.page(), catalogue, serving, ranking, online, vectors, store, repo,
         new FeedCursor(redis, config.cursorTtlSec()), tokenKey, sponsored, experiments, metrics);
     this.foldIn = new FoldInListener(serving, online, vectors);
+    this.userVectors = vectors;
   }
 
   /** First catalogue read and model load, then the timers. */
@@ -139,6 +143,14 @@ public final class Feed {
   }
 
   /** The listener that the events feature calls after each committed batch. */
+  /** DELETE /me: the user's re-solved vector in Redis and their rows in every stored model version. */
+  public Future<Void> forget(long userId) {
+    return userVectors.forget(Long.toString(userId))
+        .compose(v -> pg.preparedQuery("DELETE FROM feed_user_vectors WHERE user_id = $1")
+            .execute(io.vertx.sqlclient.Tuple.of(userId)))
+        .mapEmpty();
+  }
+
   public EventListener foldInListener() {
     return foldIn;
   }
