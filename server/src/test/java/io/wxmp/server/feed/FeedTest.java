@@ -591,7 +591,10 @@ class FeedTest {
       assertThat(i.getJsonObject("reason").getString("tag")).isEqualTo("c1");
       assertThat(cluster(i)).isEqualTo(1);
     });
-    assertThat(p).anySatisfy(i -> assertThat(i.getJsonObject("reason").getString("kind")).isEqualTo("trending"));
+    // mixed with entries from outside the tag: trending ones, or (when the trending items are c1's own, which the
+    // earlier tests' events decide) new or explore entries
+    assertThat(p).anySatisfy(i -> assertThat(i.getJsonObject("reason").getString("kind"))
+        .isIn("trending", "new", "explore"));
     // with personalisation off the same user gets no tag entries
     stack.api.patch("/api/v1/me", token, new JsonObject().put("personalised", false));
     assertThat(items(page(token, null, 20))).noneSatisfy(i ->
