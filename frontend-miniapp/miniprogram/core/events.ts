@@ -43,6 +43,7 @@ function eventId(): string {
 export class EventQueue {
   private queue: ClientEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly inflight = new Set<Promise<void>>();
   sent = 0;
   dropped = 0;
 
@@ -68,7 +69,10 @@ export class EventQueue {
     }
   }
 
-  /** Sends everything queued now; resolves when those requests are done (never rejects). */
+  /**
+   * Sends everything queued now; resolves when those requests and any still in flight from an earlier flush (a page's
+   * onUnload, say) are done. Never rejects.
+   */
   flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -76,11 +80,12 @@ export class EventQueue {
     }
     const all = this.queue;
     this.queue = [];
-    const sends: Promise<void>[] = [];
     for (let i = 0; i < all.length; i += MAX_PER_REQUEST) {
-      sends.push(this.sendBatch(all.slice(i, i + MAX_PER_REQUEST)));
+      const send = this.sendBatch(all.slice(i, i + MAX_PER_REQUEST));
+      this.inflight.add(send);
+      void send.then(() => this.inflight.delete(send));
     }
-    return Promise.all(sends).then(() => undefined);
+    return Promise.all([...this.inflight]).then(() => undefined);
   }
 
   private async sendBatch(batch: ClientEvent[]): Promise<void> {
