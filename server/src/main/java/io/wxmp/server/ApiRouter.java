@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
 final class ApiRouter {
   static final String API = "/api/v1";
   static final int BODY_LIMIT = 64 * 1024;
+  /**
+   * An item's body may be 50,000 characters (ItemRoutes), which in Chinese is about 150 KB of UTF-8 and twice that
+   * when a client escapes it as \\uXXXX: item writes alone get a larger limit.
+   */
+  static final int ITEM_BODY_LIMIT = 384 * 1024;
   private static final Logger access = LoggerFactory.getLogger("wxmp.access");
 
   private ApiRouter() {}
@@ -40,6 +45,7 @@ final class ApiRouter {
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
     AdminConsole.mount(root);
 
+    root.route(API + "/admin/items*").handler(BodyHandler.create(false).setBodyLimit(ITEM_BODY_LIMIT));
     root.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     root.route(API + "/admin/*").handler(adminGate(deps));
     root.route(API + "/*").subRouter(AuthRoutes.create(deps));
