@@ -11,6 +11,8 @@ import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
+import io.wxmp.handlers.events.EventRoutes;
+import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
@@ -32,7 +34,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz) {
+      QuizRoutes.Config quiz, EventService events) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -52,7 +54,8 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
-    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
+    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
+    root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
     root.route(API + "/*").subRouter(StatsRoutes.create(deps));
 
     root.route().last().handler(FailureHandler::notFound);
