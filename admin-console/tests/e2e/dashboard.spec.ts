@@ -37,6 +37,8 @@ test('the dashboard chart paints the API\'s series, by hour and by day', async (
   expect(byName['订单']).toEqual(series.map((p) => p.orders))
   expect(byName['买家']).toEqual(series.map((p) => p.buyers))
   expect(byName['答题']).toEqual(series.map((p) => p.quizAttempts))
+  expect(byName['曝光']).toEqual(series.map((p) => p.impressions))
+  expect(byName['点击']).toEqual(series.map((p) => p.clicks))
   expect(byName['收入']).toEqual(series.map((p) => p.revenue / 100))
   expect(byName['退款']).toEqual(series.map((p) => p.refunds / 100))
   expect(series.reduce((a, p) => a + p.revenue, 0)).toBeGreaterThanOrEqual(1234)
