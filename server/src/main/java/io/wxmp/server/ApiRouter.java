@@ -7,6 +7,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wxmp.handlers.admin.AdminAuthRoutes;
 import io.wxmp.handlers.auth.AuthRoutes;
+import io.wxmp.handlers.campaigns.CampaignRoutes;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
@@ -34,7 +36,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, EventService events) {
+      QuizRoutes.Config quiz, EventService events, Campaigns campaigns) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -57,6 +59,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
     root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
     root.route(API + "/*").subRouter(StatsRoutes.create(deps));
+    root.route(API + "/*").subRouter(CampaignRoutes.create(deps.vertx(), campaigns));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

@@ -18,6 +18,7 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.events.EventListeners;
@@ -126,6 +127,8 @@ public final class WxmpServer {
         Math.max(reconcileEveryMs, 60_000));
     Events events = events(settings, vertx, pg, redis, feedTokenKey);
     Health health = new Health(pg, redis, ranking::ping);
+    Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
+    events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -141,7 +144,7 @@ public final class WxmpServer {
         })
         .compose(backend -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
-                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service())),
+                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
