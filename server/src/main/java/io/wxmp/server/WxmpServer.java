@@ -224,7 +224,7 @@ public final class WxmpServer {
     EventListeners listeners = new EventListeners(EVENT_LISTENER_BUDGET_MS);
     RateLimiter limiter = new RateLimiter(vertx, redis, "events",
         new RateLimiter.Limit(perMinute, java.time.Duration.ofMinutes(1)));
-    EventService service = new EventService(repository, online, listeners, limiter, feedTokenKey);
+    EventService service = new EventService(vertx, repository, online, listeners, limiter, feedTokenKey);
     return new Events(service, online, listeners, new EventsMaintenance(repository, redis, retentionDays));
   }
 
