@@ -2,6 +2,7 @@
 // temporary folder, reads the demo password from its banner, and hands the URLs to the tests through the
 // environment. Builds the jar with Maven first when it is missing.
 import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -33,12 +34,14 @@ export default async function globalSetup() {
   const [http, sandbox, redis] = [await freePort(), await freePort(), await freePort()]
   const dataDir = mkdtempSync(join(tmpdir(), 'wxmp-console-e2e-'))
   const log = join(dataDir, 'server.log')
+  // the feed-token key set by hand, so the tests can sign the tokens that the feed would have served
+  const tokenKey = randomBytes(32).toString('base64')
   const child = spawn('java', ['--add-modules', 'jdk.incubator.vector', '-jar', jar], {
     cwd: dataDir,
     env: {
       ...process.env, WXMP_HTTP_HOST: '127.0.0.1', WXMP_HTTP_PORT: String(http), WXMP_SANDBOX_PORT: String(sandbox),
       WXMP_DEV_REDIS_PORT: String(redis), WXMP_DATA_DIR: join(dataDir, 'data'), WXMP_HTTP_INSTANCES: '1',
-      WXMP_PAY_RECONCILE_INTERVAL_SEC: '5', WXMP_PAY_RECONCILE_AFTER_SEC: '60',
+      WXMP_PAY_RECONCILE_INTERVAL_SEC: '5', WXMP_PAY_RECONCILE_AFTER_SEC: '60', WXMP_FEED_TOKEN_KEY: tokenKey,
     },
     // the server's output goes to a file (a pipe nobody reads would fill and block it)
     stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
@@ -63,5 +66,6 @@ export default async function globalSetup() {
   process.env.WXMP_E2E_API = state.api
   process.env.WXMP_E2E_SANDBOX = state.sandbox
   process.env.WXMP_E2E_PASSWORD = password
+  process.env.WXMP_E2E_TOKEN_KEY = tokenKey
   child.unref()
 }
