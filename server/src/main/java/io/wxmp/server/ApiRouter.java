@@ -18,6 +18,8 @@ import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
+import io.wxmp.handlers.feed.Feed;
+import io.wxmp.handlers.feed.FeedRoutes;
 import io.wxmp.handlers.events.EventRoutes;
 import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
@@ -43,7 +45,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, EventService events, Campaigns campaigns, AuthConfig auth) {
+      QuizRoutes.Config quiz, EventService events, Campaigns campaigns, AuthConfig auth, Feed feed) {
     Router root = Router.router(deps.vertx());
     // wx.request has no PATCH: the mini-program sends POST with X-HTTP-Method-Override: PATCH. First, because the
     // override reroutes the request from the top.
@@ -71,6 +73,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(AuthRoutes.create(deps, auth));
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
     root.route(API + "/*").subRouter(PlatformRoutes.create(deps));
+    root.route(API + "/*").subRouter(FeedRoutes.create(deps, feed));
     root.route(API + "/*").subRouter(AuditRoutes.create(deps));
     root.route(API + "/*").subRouter(AccountRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));

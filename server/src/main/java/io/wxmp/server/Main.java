@@ -101,6 +101,8 @@ public final class Main {
         .append("  Console    ").append(api).append("/admin/  (merchants' web console)\n");
     if (dev) {
       DemoData.Seeded demo = DemoData.seed(server.pool(), server.vertx()).await(60, TimeUnit.SECONDS);
+      DemoFeed.Trained model = DemoFeed.seed(server.pool(), server.feed(), demo.merchantId())
+          .await(300, TimeUnit.SECONDS);
       String sandboxHost = settings.required("WXMP_SANDBOX_HOST");
       banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator")
           .append(sandboxHost.equals("127.0.0.1") ? "" : "; listening on " + sandboxHost).append(")\n")
@@ -108,6 +110,9 @@ public final class Main {
           .append("  Admin      ").append(String.join(", ", DemoData.ACCOUNTS))
           .append("  password: ").append(demo.password()).append("  (new at every start)\n")
           .append("  Operator   ").append(DemoData.OPERATOR).append("  password: ").append(demo.password()).append("\n")
+          .append("  Feed       ").append(model == null ? "no model (training failed, see the log): cold-start pages"
+              : "model " + model.version() + " trained on the demo activity of " + model.users() + " users, "
+                  + model.items() + " items").append("\n")
           .append("  Data       ").append(devStack.dataDir().toAbsolutePath()).append("\n");
     }
     System.out.println(banner);

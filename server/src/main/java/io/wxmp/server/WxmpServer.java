@@ -31,6 +31,11 @@ import io.wxmp.handlers.events.EventsMaintenance;
 import io.wxmp.handlers.events.OnlineState;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
+import io.wxmp.handlers.feed.Feed;
+import io.wxmp.handlers.feed.FeedExperiments;
+import io.wxmp.handlers.feed.FeedService;
+import io.wxmp.handlers.feed.FeedTrainer;
+import io.wxmp.recsys.IalsParams;
 import io.wxmp.handlers.pay.ReconciliationJob;
 import io.wxmp.handlers.pay.WeChatPay;
 import io.wxmp.handlers.platform.NotificationRelay;
@@ -68,15 +73,17 @@ public final class WxmpServer {
   private NotificationRelay relay;
   private final Events events;
   private final long eventsTimer;
+  private final Feed feed;
 
   /** The events feature's parts that other features and tests reach: listeners, online state, maintenance. */
   public record Events(EventService service, OnlineState online, EventListeners listeners,
       EventsMaintenance maintenance) {}
 
   private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments,
-      ReconciliationJob reconciliation, long reconcileTimer, Events events, long eventsTimer) {
+      ReconciliationJob reconciliation, long reconcileTimer, Events events, long eventsTimer, Feed feed) {
     this.events = events;
     this.eventsTimer = eventsTimer;
+    this.feed = feed;
     this.reconciliation = reconciliation;
     this.reconcileTimer = reconcileTimer;
     this.vertx = vertx;
@@ -136,8 +143,12 @@ public final class WxmpServer {
     Health health = new Health(pg, redis, ranking::ping);
     Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
     events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
+    Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
+        campaigns.slots(), FeedExperiments.NONE, registry, feedConfig(settings, rankingConfig.dim()));
+    events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
     AuthConfig auth = authConfig(settings);
     auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
+    auth.forgetters().add(feed::forget);
     NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
     String openApi = resource("/openapi.yaml");
 
@@ -152,9 +163,11 @@ public final class WxmpServer {
           deployments.add(rankingId);
           return ranking.ping();
         })
-        .compose(backend -> vertx.deployVerticle(
+        .compose(backend -> feed.start())
+        .compose(v -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
-                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth)),
+                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth,
+                    feed)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
@@ -165,7 +178,7 @@ public final class WxmpServer {
           long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
               .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
           WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
-              eventsTimer);
+              eventsTimer, feed);
           server.relay = relay.start();
           return server;
         })
@@ -216,6 +229,26 @@ public final class WxmpServer {
           + "; make one with: openssl rand -base64 32)");
     }
     return key;
+  }
+
+  private static Feed.Config feedConfig(Settings settings, int dim) {
+    IalsParams p = IalsParams.defaults().withDim(dim)
+        .withEpochs(settings.integer("WXMP_FEED_TRAIN_EPOCHS", 1, 100))
+        .withSeed(settings.integer("WXMP_FEED_TRAIN_SEED", 0, Integer.MAX_VALUE))
+        .withThreads(settings.integer("WXMP_FEED_TRAIN_THREADS", 1, 256));
+    return new Feed.Config(
+        new FeedService.Config(settings.integer("WXMP_FEED_CANDIDATES", 50, 1000),
+            settings.integer("WXMP_FEED_RANKING_TIMEOUT_MS", 10, 10_000),
+            settings.integer("WXMP_FEED_SPONSORED_TIMEOUT_MS", 5, 5_000)),
+        new FeedTrainer.Config(p, settings.integer("WXMP_FEED_TRAIN_LEASE_SEC", 60, 86_400)),
+        settings.integer("WXMP_FEED_TRAIN_INTERVAL_SEC", 0, 30 * 86_400),
+        settings.integer("WXMP_FEED_REFRESH_MS", 100, 600_000),
+        settings.integer("WXMP_FEED_CURSOR_TTL_SEC", 60, 30 * 86_400));
+  }
+
+  /** The feed: catalogue copy, serving model, training job, page assembly. */
+  public Feed feed() {
+    return feed;
   }
 
   /** The subscribe message relay (also run by its timers); tests call its passes directly. */
@@ -284,6 +317,7 @@ public final class WxmpServer {
   /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
     vertx.cancelTimer(reconcileTimer);
+    feed.stop();
     if (relay != null) {
       relay.stop();
     }

@@ -190,9 +190,17 @@ public final class AuthRoutes {
     Input in = Input.of(ctx);
     String nickname = in.string("nickname", 1, 32, false);
     String avatarUrl = in.url("avatarUrl", 512, false);
-    in.check(in.has("nickname") || in.has("avatarUrl"), "nickname", "give nickname or avatarUrl");
+    Boolean personalised = null;
+    if (in.has("personalised")) {
+      Object value = in.raw().getValue("personalised");
+      in.check(value instanceof Boolean, "personalised", "must be true or false");
+      personalised = value instanceof Boolean b ? b : null;
+    }
+    in.check(in.has("nickname") || in.has("avatarUrl") || in.has("personalised"), "nickname",
+        "give nickname, avatarUrl or personalised");
     in.validate();
-    return service.updateProfile(Authenticate.user(ctx), nickname, avatarUrl).map(AuthRoutes::profileJson);
+    return service.updateProfile(Authenticate.user(ctx), nickname, avatarUrl, personalised)
+        .map(AuthRoutes::profileJson);
   }
 
   static JsonObject profileJson(UserRepository.Profile p) {
@@ -202,6 +210,7 @@ public final class AuthRoutes {
         .put("avatarUrl", p.avatarUrl())
         .put("phoneBound", p.phoneBound())
         .put("points", p.points())
-        .put("memberUntil", Json.time(p.memberUntil()));
+        .put("memberUntil", Json.time(p.memberUntil()))
+        .put("personalised", p.personalised());
   }
 }

@@ -63,7 +63,8 @@ public final class AuthService {
   }
 
   /** Checks a new nickname with WeChat content security first; a risky one changes nothing (422). */
-  public Future<UserRepository.Profile> updateProfile(UserPrincipal user, String nickname, String avatarUrl) {
+  public Future<UserRepository.Profile> updateProfile(UserPrincipal user, String nickname, String avatarUrl,
+      Boolean personalised) {
     Future<Void> checked = nickname == null ? Future.succeededFuture() : upstream.call("WeChat", () ->
             wechat.getSecurityService().checkMessage(WxMaMsgSecCheckCheckRequest.builder()
                 .version("2").openid(user.openid()).scene(1).content(nickname).build()))
@@ -72,7 +73,8 @@ public final class AuthService {
             && "risky".equalsIgnoreCase(r.getResult().getSuggest())
             ? Future.failedFuture(new ApiException(422, "content_rejected", "WeChat judged the nickname risky."))
             : Future.succeededFuture());
-    return checked.compose(v -> users.updateProfile(user.userId(), nickname, avatarUrl)).compose(v -> profile(user));
+    return checked.compose(v -> users.updateProfile(user.userId(), nickname, avatarUrl, personalised))
+        .compose(v -> profile(user));
   }
 
   public Future<Void> logout(String token) {

@@ -15,14 +15,15 @@ public final class UserRepository {
         SET unionid = COALESCE(EXCLUDED.unionid, users.unionid), last_login_at = now()
       RETURNING id, nickname, avatar_url, phone IS NOT NULL AS phone_bound, (xmax = 0) AS is_new""";
   private static final String PROFILE = """
-      SELECT u.id, u.nickname, u.avatar_url, u.phone IS NOT NULL AS phone_bound,
+      SELECT u.id, u.nickname, u.avatar_url, u.phone IS NOT NULL AS phone_bound, u.personalised,
              COALESCE((SELECT sum(delta) FROM points_ledger p WHERE p.user_id = u.id), 0) AS points,
              (SELECT max(member_until) FROM memberships m WHERE m.user_id = u.id AND m.member_until > now())
                AS member_until
       FROM users u WHERE u.id = $1""";
   private static final String SET_PHONE = "UPDATE users SET phone = $2 WHERE id = $1";
   private static final String UPDATE_PROFILE = """
-      UPDATE users SET nickname = COALESCE($2, nickname), avatar_url = COALESCE($3, avatar_url) WHERE id = $1""";
+      UPDATE users SET nickname = COALESCE($2, nickname), avatar_url = COALESCE($3, avatar_url),
+                       personalised = COALESCE($4, personalised) WHERE id = $1""";
 
   private final Pool pg;
 
@@ -33,7 +34,7 @@ public final class UserRepository {
   public record LoginRow(long id, String nickname, String avatarUrl, boolean phoneBound, boolean isNew) {}
 
   public record Profile(long id, String nickname, String avatarUrl, boolean phoneBound, long points,
-      OffsetDateTime memberUntil) {}
+      OffsetDateTime memberUntil, boolean personalised) {}
 
   public Future<LoginRow> upsertByOpenid(String openid, String unionid) {
     return pg.preparedQuery(UPSERT_BY_OPENID).execute(Tuple.of(openid, unionid)).map(rows -> {
@@ -50,7 +51,8 @@ public final class UserRepository {
       }
       Row r = rows.iterator().next();
       return new Profile(r.getLong("id"), r.getString("nickname"), r.getString("avatar_url"),
-          r.getBoolean("phone_bound"), r.getLong("points"), r.getOffsetDateTime("member_until"));
+          r.getBoolean("phone_bound"), r.getLong("points"), r.getOffsetDateTime("member_until"),
+          r.getBoolean("personalised"));
     });
   }
 
@@ -58,7 +60,8 @@ public final class UserRepository {
     return pg.preparedQuery(SET_PHONE).execute(Tuple.of(userId, phone)).mapEmpty();
   }
 
-  public Future<Void> updateProfile(long userId, String nickname, String avatarUrl) {
-    return pg.preparedQuery(UPDATE_PROFILE).execute(Tuple.of(userId, nickname, avatarUrl)).mapEmpty();
+  /** Null arguments leave their column as it is. */
+  public Future<Void> updateProfile(long userId, String nickname, String avatarUrl, Boolean personalised) {
+    return pg.preparedQuery(UPDATE_PROFILE).execute(Tuple.of(userId, nickname, avatarUrl, personalised)).mapEmpty();
   }
 }

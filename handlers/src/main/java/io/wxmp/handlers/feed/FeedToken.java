@@ -63,6 +63,12 @@ public record FeedToken(String tokenId, String userId, String itemId, int positi
     try {
       byte[] payload = B64D.decode(token.substring(0, dot));
       byte[] signature = B64D.decode(token.substring(dot + 1));
+      // one wire form per token: base64 whose unused low bits differ decodes to the same bytes, so compare the
+      // canonical encoding too (a token changed in any character never verifies)
+      if (!B64.encodeToString(payload).equals(token.substring(0, dot))
+          || !B64.encodeToString(signature).equals(token.substring(dot + 1))) {
+        return null;
+      }
       if (!MessageDigest.isEqual(signature, mac(key, payload))) {
         return null;
       }

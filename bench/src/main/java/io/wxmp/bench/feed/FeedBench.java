@@ -1,0 +1,256 @@
+package io.wxmp.bench.feed;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+import io.wxmp.handlers.feed.FeedTrainer;
+import io.wxmp.handlers.feed.ModelStore;
+import io.wxmp.server.testkit.Reply;
+import io.wxmp.server.testkit.TestStack;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Load test of {@code GET /feed} beside {@code GET /me} (an authenticated PostgreSQL + Redis read) in the same run.
+ *
+ * <p>Data: {@code items} items (default 100,000) in 50 tag clusters across 100 merchants, {@code users} users (default
+ * 100,000) with 20 weighted events each, mostly in one cluster; a model trained from them (iALS, d = 64; the training
+ * time is printed); the ranking verticle on the CPU. Then {@code sessions} of the planted users log in through the
+ * sandbox (so pages rank with their trained vectors) and the load generator measures, per endpoint: the saturation
+ * throughput (closed loop, {@code concurrency} requests in flight), then open-loop runs at fixed rates (fractions of the
+ * feed's saturation) with latency taken from each request's scheduled start (no coordinated omission).
+ *
+ * <p>Everything runs in one JVM on one machine (embedded PostgreSQL and Redis, the server with two HTTP event loops,
+ * the client on its own Vert.x), so the client's CPU is part of the cost. Options (system properties):
+ * {@code -Ditems -Dusers -Dsessions=2000 -Dconcurrency=64 -Dseconds=15 -Dfractions=0.25,0.5,0.75,1.0}.
+ */
+public final class FeedBench {
+  private FeedBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int items = Integer.getInteger("items", 100_000);
+    int users = Integer.getInteger("users", 100_000);
+    int sessions = Integer.getInteger("sessions", 2_000);
+    int concurrency = Integer.getInteger("concurrency", 64);
+    int seconds = Integer.getInteger("seconds", 15);
+    double[] fractions = Arrays.stream(System.getProperty("fractions", "0.25,0.5,0.75,1.0").split(","))
+        .mapToDouble(Double::parseDouble).toArray();
+    System.out.printf("FeedBench: %,d items, %,d users, %,d sessions, concurrency %d, %d s per run; %d CPUs, JDK %s "
+            + "(%s), max heap %d MiB%n", items, users, sessions, concurrency, seconds,
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("java.vm.name"),
+        Runtime.getRuntime().maxMemory() >> 20);
+    System.out.printf("load average at the start: %s%n", loadAverage());
+    TestStack stack = TestStack.create();
+    try {
+      long t = System.nanoTime();
+      plant(stack, items, users);
+      System.out.printf("planted in %.1f s: %,d events%n", (System.nanoTime() - t) / 1e9,
+          stack.count("SELECT count(*) FROM events", Tuple.tuple()));
+      t = System.nanoTime();
+      FeedTrainer.Run run = stack.server().feed().trainer().start().await(60, TimeUnit.SECONDS);
+      ModelStore.ModelRow model = run.finished().await(60, TimeUnit.MINUTES);
+      System.out.printf("trained %s (%s) in %.1f s wall (trainSeconds %s): %s users, %s items, metrics %s%n",
+          model.version(), model.status(), (System.nanoTime() - t) / 1e9,
+          model.metrics() == null ? "-" : model.metrics().getValue("trainSeconds"), model.users(), model.items(),
+          model.metrics());
+      stack.server().feed().refresh().await(2, TimeUnit.MINUTES);
+      System.out.printf("serving %s%n", stack.server().feed().serving().current().version());
+
+      List<String> tokens = login(stack, sessions, users);
+      Vertx vertx = stack.clientVertx;
+      HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+          new PoolOptions().setHttp1MaxSize(concurrency * 4).setMaxWaitQueueSize(-1));
+      int port = stack.apiPort();
+      // warm-up: JIT, connections, caches
+      closedLoop(client, port, "/api/v1/feed?limit=20", tokens, concurrency, 10);
+      closedLoop(client, port, "/api/v1/me", tokens, concurrency, 5);
+
+      Result meMax = closedLoop(client, port, "/api/v1/me", tokens, concurrency, seconds);
+      Result feedMax = closedLoop(client, port, "/api/v1/feed?limit=20", tokens, concurrency, seconds);
+      System.out.println();
+      System.out.println("| endpoint | load | offered req/s | achieved req/s | p50 ms | p99 ms | errors |");
+      System.out.println("|---|---|---|---|---|---|---|");
+      print("GET /me", "saturation (" + concurrency + " in flight)", Double.NaN, meMax);
+      print("GET /feed", "saturation (" + concurrency + " in flight)", Double.NaN, feedMax);
+      for (double f : fractions) {
+        double rate = f * feedMax.throughput();
+        print("GET /me", String.format(Locale.ROOT, "%.0f %% of feed saturation", f * 100), rate,
+            openLoop(vertx, client, port, "/api/v1/me", tokens, rate, seconds));
+        print("GET /feed", String.format(Locale.ROOT, "%.0f %% of feed saturation", f * 100), rate,
+            openLoop(vertx, client, port, "/api/v1/feed?limit=20", tokens, rate, seconds));
+      }
+      System.out.printf("%nfeed / me saturation throughput: %.2f%n", feedMax.throughput() / meMax.throughput());
+      System.out.printf("ranking fallbacks during the run: %s%n", stack.api.get("/metrics", null).raw().toString()
+          .lines().filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total")).findFirst().orElse("-"));
+      System.out.printf("load average at the end: %s%n", loadAverage());
+    } finally {
+      stack.close();
+      System.exit(0);
+    }
+  }
+
+  /** Items, users and events in SQL (setseed: the same data every run). */
+  static void plant(TestStack stack, int items, int users) {
+    stack.sql("SELECT setseed(0.42)", Tuple.tuple());
+    stack.sql("INSERT INTO merchants (name) SELECT 'Bench shop ' || m FROM generate_series(1, 100) m", Tuple.tuple());
+    stack.sql("""
+        INSERT INTO items (merchant_id, kind, title, summary, tags, price_fen, status)
+        SELECT (SELECT min(id) FROM merchants WHERE name LIKE 'Bench shop %') + (i % 100), 'article', 'Bench item ' || i,
+               'A benchmark item', ARRAY['t' || (i % 50), 'm' || (i % 7)], CASE WHEN i % 4 = 0 THEN 100 END, 'published'
+        FROM generate_series(0, $1 - 1) i""", Tuple.of(items));
+    stack.sql("INSERT INTO users (openid) SELECT 'bench-u' || u FROM generate_series(0, $1 - 1) u", Tuple.of(users));
+    // each user: 20 events, 17 in their cluster (u % 50), 3 anywhere; items of cluster c are those with id % 50 = c
+    stack.sql("""
+        INSERT INTO events (user_id, item_id, type, at)
+        SELECT u.id, x.item, CASE WHEN random() < 0.2 THEN 'like' ELSE 'click' END,
+               now() - random() * interval '6 days'
+        FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users WHERE openid LIKE 'bench-u%') u
+        CROSS JOIN LATERAL (
+          SELECT CASE WHEN k <= 17
+                   THEN (SELECT min(id) FROM items) + ((u.n % 50) + 50 * floor(random() * ($1 / 50))::int)
+                   ELSE (SELECT min(id) FROM items) + floor(random() * $1)::int END AS item
+          FROM generate_series(1, 20) k) x""", Tuple.of(items));
+    stack.sql("ANALYZE", Tuple.tuple());
+  }
+
+  /** Logs in {@code n} of the planted users through the sandbox (their openids), 100 at a time. */
+  static List<String> login(TestStack stack, int n, int users) throws Exception {
+    List<String> tokens = new ArrayList<>();
+    for (int from = 0; from < n; from += 100) {
+      List<Future<Reply>> batch = new ArrayList<>();
+      for (int i = from; i < Math.min(n, from + 100); i++) {
+        String openid = "bench-u" + (long) i * users / n;
+        batch.add(stack.sandbox.sendAsync(HttpMethod.POST, "/sandbox/users", null,
+                new JsonObject().put("openid", openid).toBuffer(), null)
+            .compose(r -> stack.api.sendAsync(HttpMethod.POST, "/api/v1/auth/login", null,
+                new JsonObject().put("code", r.json().getString("code")).toBuffer(), null)));
+      }
+      for (Reply r : Future.all(batch).await(60, TimeUnit.SECONDS).<Reply>list()) {
+        if (r.status() != 200) {
+          throw new IllegalStateException("login: " + r);
+        }
+        tokens.add(r.json().getString("token"));
+      }
+    }
+    return tokens;
+  }
+
+  record Result(double throughput, long count, double p50, double p99, long errors) {}
+
+  static void print(String endpoint, String load, double offered, Result r) {
+    System.out.printf(Locale.ROOT, "| %s | %s | %s | %.0f | %.1f | %.1f | %d |%n", endpoint, load,
+        Double.isNaN(offered) ? "—" : String.format(Locale.ROOT, "%.0f", offered), r.throughput(), r.p50(), r.p99(),
+        r.errors());
+  }
+
+  /** {@code inFlight} requests at all times for {@code seconds}. */
+  static Result closedLoop(HttpClient client, int port, String path, List<String> tokens, int inFlight, int seconds)
+      throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    long[] latencies = new long[4_000_000];
+    AtomicInteger n = new AtomicInteger();
+    AtomicLong errors = new AtomicLong();
+    Promise<Void> done = Promise.promise();
+    AtomicInteger running = new AtomicInteger(inFlight);
+    long start = System.nanoTime();
+    for (int c = 0; c < inFlight; c++) {
+      loop(client, port, path, tokens, end, latencies, n, errors, running, done);
+    }
+    done.future().await(seconds + 60L, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    return summarise(latencies, Math.min(n.get(), latencies.length), elapsed, errors.get());
+  }
+
+  private static void loop(HttpClient client, int port, String path, List<String> tokens, long end, long[] latencies,
+      AtomicInteger n, AtomicLong errors, AtomicInteger running, Promise<Void> done) {
+    if (System.nanoTime() >= end) {
+      if (running.decrementAndGet() == 0) {
+        done.tryComplete();
+      }
+      return;
+    }
+    long t0 = System.nanoTime();
+    send(client, port, path, tokens).onComplete(r -> {
+      record(latencies, n, System.nanoTime() - t0);
+      if (r.failed() || r.result() != 200) {
+        errors.incrementAndGet();
+      }
+      loop(client, port, path, tokens, end, latencies, n, errors, running, done);
+    });
+  }
+
+  /** Requests started at a fixed rate for {@code seconds}; latency from each one's scheduled start. */
+  static Result openLoop(Vertx v, HttpClient client, int port, String path, List<String> tokens, double rate, int seconds)
+      throws Exception {
+    long total = Math.max(1, (long) (rate * seconds));
+    long[] latencies = new long[(int) Math.min(total, 4_000_000)];
+    AtomicInteger n = new AtomicInteger();
+    AtomicLong errors = new AtomicLong();
+    AtomicLong issued = new AtomicLong();
+    AtomicLong finished = new AtomicLong();
+    Promise<Void> done = Promise.promise();
+    long start = System.nanoTime();
+    double intervalNanos = 1e9 / rate;
+    v.setPeriodic(1, id -> {
+      long due = (long) ((System.nanoTime() - start) / intervalNanos) + 1;
+      while (issued.get() < Math.min(due, total)) {
+        long scheduled = start + (long) (issued.getAndIncrement() * intervalNanos);
+        send(client, port, path, tokens).onComplete(r -> {
+          record(latencies, n, System.nanoTime() - scheduled);
+          if (r.failed() || r.result() != 200) {
+            errors.incrementAndGet();
+          }
+          if (finished.incrementAndGet() == total) {
+            done.tryComplete();
+          }
+        });
+      }
+      if (issued.get() >= total) {
+        v.cancelTimer(id);
+      }
+    });
+    done.future().await(seconds + 60L, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    return summarise(latencies, Math.min(n.get(), latencies.length), elapsed, errors.get());
+  }
+
+  private static Future<Integer> send(HttpClient client, int port, String path, List<String> tokens) {
+    String token = tokens.get(ThreadLocalRandom.current().nextInt(tokens.size()));
+    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
+            .setURI(path).putHeader("Authorization", "Bearer " + token).setTimeout(30_000))
+        .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode())));
+  }
+
+  private static void record(long[] latencies, AtomicInteger n, long nanos) {
+    int i = n.getAndIncrement();
+    if (i < latencies.length) {
+      latencies[i] = nanos;
+    }
+  }
+
+  private static Result summarise(long[] latencies, int count, double elapsed, long errors) {
+    long[] sorted = Arrays.copyOf(latencies, count);
+    Arrays.sort(sorted);
+    double p50 = count == 0 ? 0 : sorted[(int) Math.min(count - 1, count * 0.50)] / 1e6;
+    double p99 = count == 0 ? 0 : sorted[(int) Math.min(count - 1, count * 0.99)] / 1e6;
+    return new Result(count / elapsed, count, p50, p99, errors);
+  }
+
+  private static String loadAverage() {
+    return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+  }
+}

@@ -1,0 +1,120 @@
+package io.wxmp.handlers.feed;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Response;
+import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Paging;
+import io.wxmp.handlers.common.Redis;
+import io.wxmp.handlers.common.RedisScript;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What pins a feed: per feed id, the set of items already served in it (Redis, under the user's hash tag, with a
+ * lifetime). A page is claimed in one script that adds its items to the set and keeps only those that were not in it
+ * yet, so two pages requested at once on one cursor never share an item.
+ */
+public final class FeedCursor {
+  private static final String PREFIX = "f:";
+  /**
+   * KEYS: served set. ARGV: ttl, need, number of sponsored ids, the sponsored ids, then the organic ids in order.
+   * Reply: per sponsored id the id or "" (not claimed), then the organic ids claimed, up to need in all.
+   */
+  private static final RedisScript CLAIM = new RedisScript("""
+      local need = tonumber(ARGV[2])
+      local ns = tonumber(ARGV[3])
+      local out = {}
+      local taken = 0
+      for i = 4, 3 + ns do
+        if taken < need and redis.call('sadd', KEYS[1], ARGV[i]) == 1 then
+          out[#out + 1] = ARGV[i]
+          taken = taken + 1
+        else
+          out[#out + 1] = ''
+        end
+      end
+      for i = 4 + ns, #ARGV do
+        if taken >= need then break end
+        if redis.call('sadd', KEYS[1], ARGV[i]) == 1 then
+          out[#out + 1] = ARGV[i]
+          taken = taken + 1
+        end
+      end
+      if redis.call('exists', KEYS[1]) == 1 then
+        redis.call('expire', KEYS[1], ARGV[1])
+      end
+      return out""");
+
+  private final RedisAPI redis;
+  private final long ttlSeconds;
+
+  public FeedCursor(RedisAPI redis, long ttlSeconds) {
+    this.redis = redis;
+    this.ttlSeconds = ttlSeconds;
+  }
+
+  /** What was claimed: per sponsored id whether it was, and the organic ids claimed in order. */
+  public record Claimed(List<Boolean> sponsored, List<String> organic) {}
+
+  static String key(String userId, String feedId) {
+    return "wxmp:{u:" + userId + "}:feed:" + feedId;
+  }
+
+  /** The opaque cursor of a feed id. */
+  static String cursor(String feedId) {
+    return Paging.encode(PREFIX + feedId);
+  }
+
+  /** The feed id inside a decoded cursor position; 400 when it is not one this server made. */
+  static String feedId(String position) {
+    if (position == null || !position.startsWith(PREFIX) || position.length() < 10 || position.length() > 60
+        || !position.substring(PREFIX.length()).chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '-' || c == '_')) {
+      throw badCursor();
+    }
+    return position.substring(PREFIX.length());
+  }
+
+  static ApiException badCursor() {
+    return ApiException.invalid(new JsonObject().put("cursor", "is not a cursor of a current feed"));
+  }
+
+  /** The items served so far in the feed; 400 when the feed is unknown or expired. */
+  public Future<Set<String>> served(String userId, String feedId) {
+    return Redis.bounded(redis.smembers(key(userId, feedId))).compose(r -> {
+      Set<String> out = new HashSet<>();
+      if (r != null) {
+        r.forEach(x -> out.add(x.toString()));
+      }
+      return out.isEmpty() ? Future.failedFuture(badCursor()) : Future.succeededFuture(out);
+    });
+  }
+
+  public Future<Claimed> claim(String userId, String feedId, int need, List<String> sponsored, List<String> organic) {
+    if (need <= 0 || (sponsored.isEmpty() && organic.isEmpty())) {
+      return Future.succeededFuture(new Claimed(sponsored.stream().map(s -> false).toList(), List.of()));
+    }
+    List<String> args = new ArrayList<>(3 + sponsored.size() + organic.size());
+    args.add(Long.toString(ttlSeconds));
+    args.add(Integer.toString(need));
+    args.add(Integer.toString(sponsored.size()));
+    args.addAll(sponsored);
+    args.addAll(organic);
+    return Redis.bounded(CLAIM.run(redis, List.of(key(userId, feedId)), args)).map((Response r) -> {
+      List<Boolean> s = new ArrayList<>();
+      List<String> o = new ArrayList<>();
+      int i = 0;
+      for (Response x : r) {
+        if (i++ < sponsored.size()) {
+          s.add(!x.toString().isEmpty());
+        } else {
+          o.add(x.toString());
+        }
+      }
+      return new Claimed(s, o);
+    });
+  }
+}

@@ -1,0 +1,589 @@
+package io.wxmp.handlers.feed;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.wxmp.gpu.RankingClient;
+import io.wxmp.gpu.ScoredId;
+import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.events.OnlineState;
+import io.wxmp.handlers.feed.FeedItems.Reason;
+import io.wxmp.recsys.Mmr;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds feed pages. With a model and a user vector: candidates from the ranking verticle (owned, served and fatigued
+ * items excluded in the request), re-ranked by MMR with a freshness boost and a soft per-merchant cap, with an
+ * exploration share of items outside the trending set; without (no model, a cold user, personalisation off, or the
+ * ranking verticle slow or overloaded): trending items, mixed with popular items of the user's interest tags, then the
+ * rest of the catalogue newest first. Sponsored entries come from {@link SponsoredSlots}. The page is claimed in the
+ * feed's served set in one Redis script, so pages of one feed never repeat an item.
+ */
+public final class FeedService {
+  private static final Logger log = LoggerFactory.getLogger(FeedService.class);
+  /** Candidates re-ranked by MMR (the rest keep their score order behind them). */
+  static final int MMR_WINDOW = 100;
+  /** Items younger than this get the freshness boost and the reason "new". */
+  static final Duration FRESH = Duration.ofDays(7);
+  static final double FRESHNESS_WEIGHT = 0.15;
+  static final double FRESHNESS_TAU_HOURS = 72;
+  static final int TRENDING_POOL = 500;
+  /** Spare entries sent to the claim script beyond the page, to refill what a concurrent page took first. */
+  static final int SPARE = 20;
+
+  /**
+   * @param candidates         how many items the ranking verticle returns per page (top-K), 50..1000
+   * @param rankingTimeoutMs   after this the page is answered from trending instead
+   * @param sponsoredTimeoutMs how long a page waits for sponsored entries
+   */
+  public record Config(int candidates, long rankingTimeoutMs, long sponsoredTimeoutMs) {}
+
+  private final Config config;
+  private final Catalogue catalogue;
+  private final ModelServing serving;
+  private final RankingClient ranking;
+  private final OnlineState online;
+  private final UserVectors userVectors;
+  private final ModelStore models;
+  private final FeedRepository repo;
+  private final FeedCursor cursors;
+  private final byte[] tokenKey;
+  private volatile SponsoredSlots sponsored;
+  private volatile FeedExperiments experiments;
+  private final Counter fallbacks;
+  private volatile Future<List<String>> trending;
+  private volatile long trendingAt;
+
+  public FeedService(Config config, Catalogue catalogue, ModelServing serving, RankingClient ranking,
+      OnlineState online, UserVectors userVectors, ModelStore models, FeedRepository repo, FeedCursor cursors,
+      byte[] tokenKey, SponsoredSlots sponsored, FeedExperiments experiments, MeterRegistry metrics) {
+    this.config = config;
+    this.catalogue = catalogue;
+    this.serving = serving;
+    this.ranking = ranking;
+    this.online = online;
+    this.userVectors = userVectors;
+    this.models = models;
+    this.repo = repo;
+    this.cursors = cursors;
+    this.tokenKey = tokenKey;
+    this.sponsored = sponsored;
+    this.experiments = experiments;
+    this.fallbacks = Counter.builder("wxmp.feed.ranking.fallbacks")
+        .description("feed pages answered from trending because ranking failed or was slow").register(metrics);
+  }
+
+  /** Where sponsored entries and experiment arms come from (the campaigns feature; tests). */
+  void use(SponsoredSlots slots, FeedExperiments arms) {
+    this.sponsored = slots;
+    this.experiments = arms;
+  }
+
+  SponsoredSlots sponsored() {
+    return sponsored;
+  }
+
+  FeedExperiments experiments() {
+    return experiments;
+  }
+
+  /** One entry of a page being built. */
+  private record Entry(CatalogueItem item, Reason reason) {}
+
+  /** What one page request knows once its reads are back. */
+  private record Context(String userId, String feedId, boolean newFeed, FeedRepository.UserState user,
+      Set<Long> excluded, List<String> trending, FeedParams params, FeedExperiments.Arm arm, ServingModel model,
+      Catalogue.Snapshot snap) {}
+
+  public Future<JsonObject> page(long userIdLong, int limit, String cursorPosition) {
+    String userId = Long.toString(userIdLong);
+    boolean newFeed = cursorPosition == null;
+    String feedId = newFeed ? FeedToken.newTokenId() : FeedCursor.feedId(cursorPosition);
+    ServingModel model = serving.current();
+    Catalogue.Snapshot snap = catalogue.snapshot();
+    Future<FeedRepository.UserState> user = repo.user(userIdLong).map(u -> {
+      if (u == null) {
+        throw ApiException.unauthorized();
+      }
+      return u;
+    });
+    Future<Set<String>> served = newFeed ? Future.succeededFuture(Set.of()) : cursors.served(userId, feedId);
+    Future<Map<String, Integer>> unclicked = online.unclickedImpressions(userId);
+    Future<FeedExperiments.Arm> arm = experiments.armFor(userId).timeout(config.sponsoredTimeoutMs(),
+        TimeUnit.MILLISECONDS).recover(e -> Future.succeededFuture(null));
+    Future<List<String>> popular = trending();
+    return Future.all(user, served, unclicked, arm, popular).compose(all -> {
+      FeedExperiments.Arm a = arm.result();
+      FeedParams params = a == null || a.params() == null ? FeedParams.defaults() : a.params();
+      Set<Long> excluded = new HashSet<>(user.result().owned());
+      for (String s : served.result()) {
+        excluded.add(Long.parseLong(s));
+      }
+      unclicked.result().forEach((item, n) -> {
+        if (n >= params.fatigueImpressions()) {
+          try {
+            excluded.add(Long.parseLong(item));
+          } catch (NumberFormatException ignored) {
+            // not an item id of ours
+          }
+        }
+      });
+      // Only the current version is loaded: an arm that names another version is served the current one.
+      Context ctx = new Context(userId, feedId, newFeed, user.result(), excluded, popular.result(), params, a, model,
+          snap);
+      return candidates(ctx).compose(c -> assemble(ctx, c, limit));
+    });
+  }
+
+  /** The ordered organic entries of a page (more than a page: spares follow), and the vector behind them if any. */
+  private record Candidates(List<Entry> entries, UserVectors.Stored vector, Set<String> tags) {}
+
+  private Future<Candidates> candidates(Context ctx) {
+    if (!ctx.user().personalised()) {
+      return Future.succeededFuture(new Candidates(coldEntries(ctx, Set.of(), ctx.excluded()), null, Set.of()));
+    }
+    return userVector(ctx).compose(vec -> {
+      if (vec == null || ctx.model() == null) {
+        return online.recentTags(ctx.userId())
+            .map(tags -> new Candidates(coldEntries(ctx, tags, ctx.excluded()), null, tags));
+      }
+      long[] exclude = ctx.excluded().stream().mapToLong(Long::longValue).toArray();
+      return ranking.topK(ctx.model().collection(), vec.vector(), config.candidates(), exclude)
+          .timeout(config.rankingTimeoutMs(), TimeUnit.MILLISECONDS)
+          .map(scored -> new Candidates(personalEntries(ctx, vec, scored), vec, Set.of()))
+          .recover(e -> {
+            fallbacks.increment();
+            log.warn("feed ranking failed or slow ({}); answering from trending", e.toString());
+            return Future.succeededFuture(new Candidates(coldEntries(ctx, Set.of(), ctx.excluded()), vec, Set.of()));
+          });
+    });
+  }
+
+  /** The user's vector in the page's model: folded in after their events, else now from history, else trained. */
+  private Future<UserVectors.Stored> userVector(Context ctx) {
+    ServingModel m = ctx.model();
+    if (m == null) {
+      return Future.succeededFuture(null);
+    }
+    return userVectors.get(ctx.userId()).compose(stored -> {
+      if (stored != null && m.version().equals(stored.version())) {
+        return Future.succeededFuture(stored);
+      }
+      return online.history(ctx.userId()).compose(h -> {
+        float[] v = h.itemIds().isEmpty() ? null : m.foldIn(h.itemIds(), h.strengths());
+        if (v != null) {
+          UserVectors.Stored s = new UserVectors.Stored(m.version(), v, FoldInListener.strongest(h));
+          userVectors.put(ctx.userId(), s).onFailure(e -> log.debug("storing a folded-in vector failed", e));
+          return Future.succeededFuture(s);
+        }
+        return models.userVector(m.modelId(), Long.parseLong(ctx.userId())).map(trained -> {
+          if (trained == null) {
+            return null;
+          }
+          // kept in Redis with the version, so the user's next pages need no PostgreSQL read for it
+          UserVectors.Stored s = new UserVectors.Stored(m.version(), trained.vector(), trained.becauseOf());
+          userVectors.put(ctx.userId(), s).onFailure(e -> log.debug("storing a trained vector failed", e));
+          return s;
+        });
+      });
+    });
+  }
+
+  private List<Entry> personalEntries(Context ctx, UserVectors.Stored vec, List<ScoredId> scored) {
+    ServingModel m = ctx.model();
+    Catalogue.Snapshot snap = ctx.snap();
+    List<CatalogueItem> items = new ArrayList<>();
+    List<Float> scores = new ArrayList<>();
+    for (ScoredId s : scored) {
+      CatalogueItem item = snap.get(s.id());
+      if (item != null && !ctx.excluded().contains(s.id())) {
+        items.add(item);
+        scores.add(s.score());
+      }
+    }
+    int n = items.size();
+    int window = Math.min(MMR_WINDOW, n);
+    Instant now = Instant.now();
+    float min = Float.POSITIVE_INFINITY;
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < window; i++) {
+      min = Math.min(min, scores.get(i));
+      max = Math.max(max, scores.get(i));
+    }
+    float[] relevance = new float[window];
+    float[][] vectors = new float[window][];
+    for (int i = 0; i < window; i++) {
+      double scaled = max > min ? (scores.get(i) - min) / (max - min) : 1;
+      double ageHours = Math.max(0, Duration.between(items.get(i).createdAt(), now).toMinutes() / 60.0);
+      relevance[i] = (float) (scaled + FRESHNESS_WEIGHT * Math.exp(-ageHours / FRESHNESS_TAU_HOURS));
+      float[] v = m.vector(items.get(i).id());
+      vectors[i] = v == null ? new float[m.dim()] : v;
+    }
+    int[] order = Mmr.select(relevance, vectors, ctx.params().mmrLambda(), window);
+    List<CatalogueItem> ranked = new ArrayList<>(n);
+    for (int i : order) {
+      ranked.add(items.get(i));
+    }
+    ranked.addAll(items.subList(window, n));
+
+    List<CatalogueItem> because = new ArrayList<>();
+    List<float[]> becauseVectors = new ArrayList<>();
+    for (String id : vec.becauseOf()) {
+      CatalogueItem b = snap.get(Long.parseLong(id));
+      float[] bv = m.vector(Long.parseLong(id));
+      if (b != null && bv != null && Vectors.norm(bv) > 0) {
+        because.add(b);
+        becauseVectors.add(bv);
+      }
+    }
+    List<Entry> out = new ArrayList<>(ranked.size());
+    for (CatalogueItem item : ranked) {
+      out.add(new Entry(item, similarReason(item, m.vector(item.id()), because, becauseVectors)));
+    }
+    return out;
+  }
+
+  /** Similar, because of the user's own item most like this one; "new" or "explore" when nothing is alike. */
+  private static Reason similarReason(CatalogueItem item, float[] v, List<CatalogueItem> because,
+      List<float[]> becauseVectors) {
+    CatalogueItem best = null;
+    float bestCos = 0;
+    for (int i = 0; v != null && i < because.size(); i++) {
+      if (because.get(i).id() == item.id()) {
+        continue;
+      }
+      float c = Vectors.cosine(v, becauseVectors.get(i));
+      if (best == null || c > bestCos) {
+        best = because.get(i);
+        bestCos = c;
+      }
+    }
+    if (best != null && bestCos > 0) {
+      return new Reason("similar", best, null);
+    }
+    return isFresh(item, Instant.now()) ? Reason.NEW : Reason.EXPLORE;
+  }
+
+  /**
+   * Without a model or a vector: trending (alternating with popular items of the user's tags, if any), then every
+   * other eligible item newest first. Only as many as a page and its spares need are built.
+   */
+  private List<Entry> coldEntries(Context ctx, Set<String> tags, Set<Long> excluded) {
+    Catalogue.Snapshot snap = ctx.snap();
+    int want = 50 + 2 * SPARE;
+    Set<Long> used = new HashSet<>();
+    List<Entry> trendingEntries = new ArrayList<>();
+    Map<Long, Integer> trendRank = new HashMap<>();
+    for (String id : ctx.trending()) {
+      Long itemId = parse(id);
+      if (itemId == null) {
+        continue;
+      }
+      trendRank.putIfAbsent(itemId, trendRank.size());
+      CatalogueItem item = snap.get(itemId);
+      if (item != null && !excluded.contains(itemId) && trendingEntries.size() < want) {
+        trendingEntries.add(new Entry(item, Reason.TRENDING));
+      }
+    }
+    List<Entry> tagEntries = new ArrayList<>();
+    for (String tag : tags) {
+      List<CatalogueItem> withTag = new ArrayList<>(snap.byTag().getOrDefault(tag, List.of()));
+      withTag.sort((a, b) -> Integer.compare(trendRank.getOrDefault(a.id(), Integer.MAX_VALUE),
+          trendRank.getOrDefault(b.id(), Integer.MAX_VALUE))); // stable: newest first among equals
+      int taken = 0;
+      for (CatalogueItem item : withTag) {
+        if (taken >= want / Math.max(1, tags.size()) + 2) {
+          break;
+        }
+        if (!excluded.contains(item.id())) {
+          tagEntries.add(new Entry(item, new Reason("popular_with_tag", null, tag)));
+          taken++;
+        }
+      }
+    }
+    List<Entry> out = new ArrayList<>();
+    int ti = 0;
+    int gi = 0;
+    while ((ti < tagEntries.size() || gi < trendingEntries.size()) && out.size() < want) {
+      if (ti < tagEntries.size()) {
+        addOnce(out, used, tagEntries.get(ti++));
+      }
+      if (gi < trendingEntries.size()) {
+        addOnce(out, used, trendingEntries.get(gi++));
+      }
+    }
+    Instant now = Instant.now();
+    for (CatalogueItem item : snap.newestFirst()) {
+      if (out.size() >= want) {
+        break;
+      }
+      if (!excluded.contains(item.id()) && !used.contains(item.id())) {
+        out.add(new Entry(item, isFresh(item, now) ? Reason.NEW : Reason.EXPLORE));
+        used.add(item.id());
+      }
+    }
+    return out;
+  }
+
+  private static void addOnce(List<Entry> out, Set<Long> used, Entry e) {
+    if (used.add(e.item().id())) {
+      out.add(e);
+    }
+  }
+
+  /** Mixes exploration in, asks for sponsored entries, checks eligibility, claims the page and renders it. */
+  private Future<JsonObject> assemble(Context ctx, Candidates candidates, int limit) {
+    List<Entry> organic = candidates.entries();
+    FeedParams params = ctx.params();
+    List<Entry> ordered = withExploration(ctx, capMerchants(organic, limit, params.perMerchantCap()), limit);
+    Future<List<SponsoredSlots.Entry>> ads = params.sponsoredSlots()
+        ? sponsoredFor(ctx, candidates, limit) : Future.succeededFuture(List.of());
+    return ads.compose(adEntries -> {
+      List<SponsoredSlots.Entry> validAds = new ArrayList<>();
+      Set<Long> adItems = new HashSet<>();
+      for (SponsoredSlots.Entry ad : adEntries) {
+        Long id = parse(ad.itemId());
+        if (id != null && ctx.snap().eligible(id) && !ctx.excluded().contains(id) && adItems.add(id)
+            && validAds.size() < Math.max(1, limit / 10)) {
+          validAds.add(ad);
+        }
+      }
+      List<Entry> head = ordered.subList(0, Math.min(ordered.size(), limit + SPARE));
+      long[] check = new long[head.size() + validAds.size()];
+      int c = 0;
+      for (Entry e : head) {
+        check[c++] = e.item().id();
+      }
+      for (SponsoredSlots.Entry ad : validAds) {
+        check[c++] = Long.parseLong(ad.itemId());
+      }
+      return catalogue.eligibleNow(check).compose(eligible -> {
+        List<Entry> organicOk = new ArrayList<>();
+        for (Entry e : head) {
+          if (eligible.contains(e.item().id()) && !adItems.contains(e.item().id())) {
+            organicOk.add(e);
+          }
+        }
+        List<SponsoredSlots.Entry> adsOk = validAds.stream()
+            .filter(ad -> eligible.contains(Long.parseLong(ad.itemId()))).toList();
+        return cursors.claim(ctx.userId(), ctx.feedId(), limit,
+                adsOk.stream().map(SponsoredSlots.Entry::itemId).toList(),
+                organicOk.stream().map(e -> Long.toString(e.item().id())).toList())
+            .map(claimed -> render(ctx, organicOk, adsOk, claimed, ordered.size(), limit));
+      });
+    });
+  }
+
+  private Future<List<SponsoredSlots.Entry>> sponsoredFor(Context ctx, Candidates candidates, int limit) {
+    Set<String> exclude = new HashSet<>();
+    ctx.excluded().forEach(id -> exclude.add(Long.toString(id)));
+    boolean personal = ctx.user().personalised();
+    // tags for targeting: those the cold path read, else the user's recent ones (none without personalisation)
+    Future<Set<String>> tags = !personal ? Future.succeededFuture(Set.of())
+        : !candidates.tags().isEmpty() || candidates.vector() == null ? Future.succeededFuture(candidates.tags())
+        : online.recentTags(ctx.userId()).recover(e -> Future.succeededFuture(Set.of()));
+    return tags.compose(t -> {
+      float[] v = personal && candidates.vector() != null ? candidates.vector().vector() : null;
+      SponsoredSlots.Request r = new SponsoredSlots.Request(ctx.userId(), personal, t, ctx.user().joinedAt(), v,
+          exclude, limit, ctx.params());
+      return sponsored.fill(r);
+    }).timeout(config.sponsoredTimeoutMs(), TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          log.debug("sponsored slots failed: {}", e.toString());
+          return Future.succeededFuture(List.of());
+        });
+  }
+
+  /**
+   * At most {@code cap} items of one merchant among the first {@code limit} entries; the ones held back follow the
+   * page (soft: they fill it when nothing else can).
+   */
+  static List<Entry> capMerchants(List<Entry> entries, int limit, int cap) {
+    List<Entry> page = new ArrayList<>();
+    List<Entry> held = new ArrayList<>();
+    Map<Long, Integer> perMerchant = new HashMap<>();
+    for (Entry e : entries) {
+      if (page.size() < limit) {
+        int n = perMerchant.merge(e.item().merchantId(), 1, Integer::sum);
+        if (n > cap) {
+          held.add(e);
+          continue;
+        }
+      }
+      page.add(e);
+    }
+    // held-back items go right after the page, before the rest, so a short catalogue still fills the page
+    List<Entry> out = new ArrayList<>(page.subList(0, Math.min(limit, page.size())));
+    out.addAll(held);
+    if (page.size() > limit) {
+      out.addAll(page.subList(limit, page.size()));
+    }
+    return out;
+  }
+
+  /**
+   * Puts {@code round(limit × explorationShare)} items outside the trending set and outside the ranked head at
+   * evenly spaced positions (new items first, then a seeded random pick of the rest of the newest), labelled new or
+   * explore.
+   */
+  private List<Entry> withExploration(Context ctx, List<Entry> ordered, int limit) {
+    int slots = (int) Math.round(limit * ctx.params().explorationShare());
+    if (slots == 0 || ordered.size() <= limit) {
+      return ordered;
+    }
+    Set<Long> inHead = new HashSet<>();
+    for (int i = 0; i < Math.min(limit, ordered.size()); i++) {
+      inHead.add(ordered.get(i).item().id());
+    }
+    Set<Long> trendingIds = new HashSet<>();
+    for (String t : ctx.trending()) {
+      Long id = parse(t);
+      if (id != null) {
+        trendingIds.add(id);
+      }
+    }
+    List<CatalogueItem> pool = new ArrayList<>();
+    for (CatalogueItem item : ctx.snap().newestFirst()) {
+      if (pool.size() >= 10 * slots) {
+        break;
+      }
+      if (!inHead.contains(item.id()) && !trendingIds.contains(item.id()) && !ctx.excluded().contains(item.id())) {
+        pool.add(item);
+      }
+    }
+    if (pool.isEmpty()) {
+      return ordered;
+    }
+    SplittableRandom random = new SplittableRandom(ctx.feedId().hashCode() * 31L + ctx.excluded().size());
+    Instant now = Instant.now();
+    List<Entry> explore = new ArrayList<>();
+    List<CatalogueItem> fresh = pool.stream().filter(i -> isFresh(i, now)).toList();
+    List<CatalogueItem> rest = new ArrayList<>(pool.stream().filter(i -> !isFresh(i, now)).toList());
+    for (CatalogueItem i : fresh) {
+      if (explore.size() < slots) {
+        explore.add(new Entry(i, Reason.NEW));
+      }
+    }
+    while (explore.size() < slots && !rest.isEmpty()) {
+      explore.add(new Entry(rest.remove(random.nextInt(rest.size())), Reason.EXPLORE));
+    }
+    Set<Long> exploreIds = new HashSet<>();
+    explore.forEach(e -> exploreIds.add(e.item().id()));
+    List<Entry> base = new ArrayList<>();
+    for (Entry e : ordered) {
+      if (!exploreIds.contains(e.item().id())) {
+        base.add(e);
+      }
+    }
+    List<Entry> out = new ArrayList<>(base.size() + explore.size());
+    int next = 0;
+    for (int j = 0; j < explore.size(); j++) {
+      int position = (j + 1) * limit / (explore.size() + 1);
+      while (out.size() < position && next < base.size()) {
+        out.add(base.get(next++));
+      }
+      out.add(explore.get(j));
+    }
+    out.addAll(base.subList(next, base.size()));
+    return out;
+  }
+
+  private JsonObject render(Context ctx, List<Entry> organic, List<SponsoredSlots.Entry> ads,
+      FeedCursor.Claimed claimed, int orderedSize, int limit) {
+    Map<String, Entry> byId = new LinkedHashMap<>();
+    organic.forEach(e -> byId.put(Long.toString(e.item().id()), e));
+    List<Object> page = new ArrayList<>();
+    for (String id : claimed.organic()) {
+      page.add(byId.get(id));
+    }
+    List<SponsoredSlots.Entry> placed = new ArrayList<>();
+    for (int i = 0; i < ads.size(); i++) {
+      if (claimed.sponsored().get(i)) {
+        placed.add(ads.get(i));
+      }
+    }
+    placed.sort((a, b) -> Integer.compare(a.position(), b.position()));
+    for (SponsoredSlots.Entry ad : placed) {
+      page.add(Math.max(0, Math.min(ad.position(), page.size())), ad);
+    }
+    long now = System.currentTimeMillis();
+    String version = ctx.model() == null ? null : ctx.model().version();
+    String experimentId = ctx.arm() == null ? null : ctx.arm().experimentId();
+    String armName = ctx.arm() == null ? null : ctx.arm().arm();
+    JsonArray items = new JsonArray();
+    Set<Long> shown = new HashSet<>();
+    for (int position = 0; position < page.size(); position++) {
+      Object o = page.get(position);
+      CatalogueItem item;
+      Reason reason;
+      String campaignId = null;
+      if (o instanceof SponsoredSlots.Entry ad) {
+        item = ctx.snap().get(Long.parseLong(ad.itemId()));
+        reason = Reason.SPONSORED;
+        campaignId = ad.campaignId();
+      } else {
+        Entry e = (Entry) o;
+        item = e.item();
+        reason = e.reason();
+      }
+      shown.add(item.id());
+      FeedToken token = new FeedToken(FeedToken.newTokenId(), ctx.userId(), Long.toString(item.id()), position,
+          reason.kind(), campaignId, experimentId, armName, version, now);
+      items.add(FeedItems.json(item, FeedItems.locked(item, ctx.user().owned(), ctx.user().memberOf()), campaignId,
+          reason, token.sign(tokenKey)));
+    }
+    // Another page follows while some eligible item is neither excluded nor served now.
+    long gone = 0;
+    for (Long id : ctx.excluded()) {
+      if (ctx.snap().eligible(id)) {
+        gone++;
+      }
+    }
+    for (Long id : shown) {
+      if (!ctx.excluded().contains(id) && ctx.snap().eligible(id)) {
+        gone++;
+      }
+    }
+    boolean more = !page.isEmpty() && ctx.snap().items().size() - gone > 0;
+    return new JsonObject().put("items", items).put("nextCursor", more ? FeedCursor.cursor(ctx.feedId()) : null);
+  }
+
+  private Future<List<String>> trending() {
+    long now = System.currentTimeMillis();
+    Future<List<String>> before = trending;
+    if (before != null && now - trendingAt <= 1_000) {
+      return before;
+    }
+    trendingAt = now;
+    Future<List<String>> next = online.trending(TRENDING_POOL).recover(e -> Future.succeededFuture(
+        before == null || !before.succeeded() ? List.of() : before.result()));
+    trending = next;
+    return next;
+  }
+
+  static boolean isFresh(CatalogueItem item, Instant now) {
+    return item.createdAt().isAfter(now.minus(FRESH));
+  }
+
+  private static Long parse(String id) {
+    try {
+      return Long.parseLong(id);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package io.wxmp.handlers.feed;
+
+import io.vertx.core.Future;
+import io.wxmp.handlers.events.EventListener;
+import io.wxmp.handlers.events.OnlineState;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Re-solves a user's vector after their events (the iALS user step against the serving model's item vectors, from
+ * their online history) and stores it, so the very next page ranks with it. Impressions alone change nothing.
+ */
+public final class FoldInListener implements EventListener {
+  static final int BECAUSE_OF = 20;
+
+  private final ModelServing serving;
+  private final OnlineState online;
+  private final UserVectors vectors;
+
+  public FoldInListener(ModelServing serving, OnlineState online, UserVectors vectors) {
+    this.serving = serving;
+    this.online = online;
+    this.vectors = vectors;
+  }
+
+  @Override
+  public Future<Void> onAccepted(String userId, List<Accepted> events) {
+    ServingModel m = serving.current();
+    if (m == null || events.stream().allMatch(e -> "impression".equals(e.type()))) {
+      return Future.succeededFuture();
+    }
+    return online.history(userId).compose(h -> {
+      float[] v = h.itemIds().isEmpty() ? null : m.foldIn(h.itemIds(), h.strengths());
+      return v == null ? vectors.forget(userId)
+          : vectors.put(userId, new UserVectors.Stored(m.version(), v, strongest(h)));
+    });
+  }
+
+  /** The history's items, strongest first (ties: newest first), at most {@link #BECAUSE_OF}. */
+  static List<String> strongest(OnlineState.History h) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < h.itemIds().size(); i++) {
+      order.add(i);
+    }
+    order.sort(Comparator.comparingDouble((Integer i) -> -h.strengths()[i]).thenComparingInt(i -> i));
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < Math.min(BECAUSE_OF, order.size()); i++) {
+      out.add(h.itemIds().get(order.get(i)));
+    }
+    return out;
+  }
+}
