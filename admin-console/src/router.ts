@@ -16,6 +16,10 @@ export const router = createRouter({
     { path: '/quizzes/new', component: () => import('./views/QuizEdit.vue') },
     { path: '/quizzes/:id', component: () => import('./views/QuizEdit.vue'), props: true },
     { path: '/orders', component: () => import('./views/Orders.vue') },
+    { path: '/campaigns', component: () => import('./views/Campaigns.vue') },
+    { path: '/campaigns/new', component: () => import('./views/CampaignEdit.vue') },
+    { path: '/campaigns/:id', component: () => import('./views/CampaignEdit.vue'), props: true },
+    { path: '/campaigns/:id/stats', component: () => import('./views/CampaignStats.vue'), props: true },
     { path: '/:rest(.*)', redirect: '/dashboard' },
   ],
 })

@@ -133,6 +133,8 @@ async function toError(res: Response, method: string, path: string): Promise<Api
     message = role ? `权限不足：此操作需要${ROLE_TEXT[role]}角色` : '权限不足：你的角色不能查看此内容'
   } else if (res.status === 401) {
     message = '登录已失效，请重新登录'
+  } else if (res.status === 413) {
+    message = '内容太长，超过了服务器允许的大小'
   } else if (res.status === 429) {
     message = retryAfter ? `操作太频繁，请在 ${retryAfter} 秒后重试` : '操作太频繁，请稍后重试'
   } else if (res.status >= 500) {

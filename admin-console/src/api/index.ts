@@ -70,3 +70,42 @@ export interface Overview {
 }
 export const overview = (q: { from?: string; to?: string; bucket: 'hour' | 'day' }) =>
   http.get<Overview>('/admin/stats/overview', q)
+
+export interface Account {
+  id: string; username: string; role: Role; disabled: boolean; mustChangePassword: boolean; createdAt: string
+  initialPassword?: string
+}
+export const listAccounts = (q: { cursor?: string | null; limit?: number }) => http.get<Page<Account>>('/admin/accounts', q)
+export const createAccount = (username: string, role: Role) => http.post<Account>('/admin/accounts', { username, role })
+export const updateAccount = (id: string, body: { role?: Role; disabled?: boolean }) =>
+  http.patch<Account>(`/admin/accounts/${id}`, body)
+
+export interface AuditEntry {
+  id: string; at: string; account: { id: string; username: string }; action: string
+  target: { type: string; id: string }; requestId: string | null; changes: Record<string, unknown>
+}
+export const listAudit = (q: { cursor?: string | null; limit?: number }) => http.get<Page<AuditEntry>>('/admin/audit', q)
+
+export type CampaignStatus = 'draft' | 'active' | 'paused' | 'ended'
+export interface Campaign {
+  id?: string; name: string; itemId: string
+  targeting: { tags: string[]; newUsersOnly: boolean }
+  bid: { model: 'cpm' | 'cpc'; amount: number }
+  budget: { total: number; daily: number }
+  frequencyCap: { impressions: number; perHours: number } | null
+  startAt: string | null; endAt: string | null; status: CampaignStatus
+  spend?: number; remainingBudget?: number; createdAt?: string; updatedAt?: string
+}
+export const listCampaigns = (q: { status?: string; cursor?: string | null; limit?: number }) =>
+  http.get<Page<Campaign>>('/admin/campaigns', q)
+export const getCampaign = (id: string) => http.get<Campaign>(`/admin/campaigns/${id}`)
+export const createCampaign = (body: Campaign) => http.post<Campaign>('/admin/campaigns', body)
+export const updateCampaign = (id: string, body: Partial<Campaign>) => http.patch<Campaign>(`/admin/campaigns/${id}`, body)
+
+export interface CampaignPoint { t: string; impressions: number; clicks: number; spend: number; conversions: number }
+export interface CampaignStats {
+  series: CampaignPoint[]
+  totals: { impressions: number; clicks: number; ctr: number; spend: number; conversions: number; remainingBudget: number }
+}
+export const campaignStats = (id: string, q: { from?: string; to?: string; bucket: 'hour' | 'day' }) =>
+  http.get<CampaignStats>(`/admin/campaigns/${id}/stats`, q)

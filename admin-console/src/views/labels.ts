@@ -5,3 +5,6 @@ export const STATUS_NAMES: Record<string, string> = { draft: '草稿', published
 export const ORDER_STATUS_NAMES: Record<string, string> = {
   pending: '待支付', paid: '已支付', closed: '已关闭', refunding: '退款中', refunded: '已退款',
 }
+export const CAMPAIGN_STATUS_NAMES: Record<string, string> = {
+  draft: '草稿', active: '投放中', paused: '已暂停', ended: '已结束',
+}

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
 final class ApiRouter {
   static final String API = "/api/v1";
   static final int BODY_LIMIT = 64 * 1024;
+  /**
+   * An item's body may be 50,000 characters (ItemRoutes), which in Chinese is about 150 KB of UTF-8 and twice that
+   * when a client escapes it as \\uXXXX: item writes alone get a larger limit.
+   */
+  static final int ITEM_BODY_LIMIT = 384 * 1024;
   private static final String UPLOADS = System.getProperty("java.io.tmpdir") + "/wxmp-uploads";
   private static final Logger access = LoggerFactory.getLogger("wxmp.access");
 
@@ -56,6 +61,7 @@ final class ApiRouter {
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
     AdminConsole.mount(root);
 
+    root.route(API + "/admin/items*").handler(BodyHandler.create(false).setBodyLimit(ITEM_BODY_LIMIT));
     root.get("/media/:id").handler(AuthRoutes.media(deps));
 
     // the avatar upload is the one multipart body (a file of up to 1 MiB); the JSON body handler below skips it

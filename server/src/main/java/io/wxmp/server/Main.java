@@ -97,7 +97,8 @@ public final class Main {
         .append("  API        ").append(api).append("/api/v1\n")
         .append("  Health     ").append(api).append("/health/ready\n")
         .append("  Metrics    ").append(api).append("/metrics\n")
-        .append("  OpenAPI    ").append(api).append("/openapi.yaml\n");
+        .append("  OpenAPI    ").append(api).append("/openapi.yaml\n")
+        .append("  Console    ").append(api).append("/admin/  (merchants' web console)\n");
     if (dev) {
       DemoData.Seeded demo = DemoData.seed(server.pool(), server.vertx()).await(60, TimeUnit.SECONDS);
       DemoFeed.Trained model = DemoFeed.seed(server.pool(), server.feed(), demo.merchantId())

@@ -9,9 +9,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The dashboard's SQL. Sums come from the hourly buckets of {@code merchant_stats_hourly} (kept by triggers, V50), so
- * a year of day buckets reads at most 8,784 rows whatever the number of orders; distinct buyers come from an
- * index-only scan of {@code orders_merchant_paid}. Every query is scoped to one merchant.
+ * The dashboard's SQL. Sums come from hourly buckets kept by triggers in the transactions that change the data
+ * ({@code merchant_stats_hourly} for orders, refunds and quiz attempts, V50; {@code merchant_event_stats_hourly} for
+ * impressions and clicks, V51), so a year of day buckets reads at most 8,784 rows (times 8 shards for events) whatever
+ * the number of orders or events; distinct buyers come from an index-only scan of {@code orders_merchant_paid}. Every
+ * query is scoped to one merchant.
  */
 final class StatsRepository {
   /** The bucket of an instant in Asia/Shanghai time, as the instant it starts ($4 is 'hour' or 'day'). */
@@ -19,7 +21,11 @@ final class StatsRepository {
   private static final String SUMS = "SELECT " + BUCKET.formatted("hour") + """
        AS t, sum(revenue_fen) AS revenue, sum(orders) AS orders, sum(refunds_fen) AS refunds,
              sum(quiz_attempts) AS quiz_attempts, sum(impressions) AS impressions, sum(clicks) AS clicks
-      FROM merchant_stats_hourly WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
+      FROM (SELECT hour, revenue_fen, orders, refunds_fen, quiz_attempts, impressions, clicks
+            FROM merchant_stats_hourly WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
+            UNION ALL
+            SELECT hour, 0, 0, 0, 0, impressions, clicks
+            FROM merchant_event_stats_hourly WHERE merchant_id = $1 AND hour >= $2 AND hour < $3) AS buckets
       GROUP BY 1""";
   /** Buyers per bucket and, in the row whose t is null, over the whole range (distinct counts do not add up). */
   private static final String BUYERS = "SELECT " + BUCKET.formatted("paid_at") + """

@@ -2,6 +2,7 @@ package io.wxmp.server.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonObject;
 import io.wxmp.server.testkit.Reply;
 import io.wxmp.server.testkit.TestStack;
 import java.util.regex.Matcher;
@@ -56,6 +57,27 @@ class AdminConsoleTest {
     Reply api = stack.api.get("/api/v1/admin/items", null);
     assertThat(api.status()).isEqualTo(401);
     assertThat(api.headers().get("Content-Security-Policy")).isNull();
+  }
+
+  @Test
+  void anItemBodyOf50000ChineseCharactersFitsAndMoreIsRefused() {
+    TestStack.Merchant m = stack.newMerchant();
+    String body = "正文".repeat(25_000);
+    Reply created = stack.api.post("/api/v1/admin/items", m.editor(), new JsonObject().put("kind", "article")
+        .put("title", "长文").put("body", body));
+    assertThat(created.status()).as(created.toString()).isEqualTo(201);
+    Reply stored = stack.api.get("/api/v1/admin/items/" + created.json().getString("id"), m.analyst());
+    assertThat(stored.json().getString("body")).isEqualTo(body);
+    Reply tooLong = stack.api.post("/api/v1/admin/items", m.editor(), new JsonObject().put("kind", "article")
+        .put("title", "太长").put("body", body + "多"));
+    assertThat(tooLong.status()).isEqualTo(400);
+    assertThat(tooLong.json().getJsonObject("error").getJsonObject("fields").containsKey("body")).isTrue();
+    Reply huge = stack.api.post("/api/v1/admin/items", m.editor(), new JsonObject().put("kind", "article")
+        .put("title", "巨大").put("body", "字".repeat(140_000)));
+    assertThat(huge.status()).isEqualTo(413);
+    // other routes keep API.md's 64 KiB
+    assertThat(stack.api.post("/api/v1/admin/quizzes", m.editor(), new JsonObject().put("title", "x".repeat(70_000)))
+        .status()).isEqualTo(413);
   }
 
   @Test

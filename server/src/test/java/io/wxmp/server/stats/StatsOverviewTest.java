@@ -199,6 +199,48 @@ class StatsOverviewTest {
     stack.sql("UPDATE orders SET status = 'paid', paid_at = $2 WHERE id = $1", Tuple.of(id, at));
   }
 
+  static String feedToken(long userId, String itemId) {
+    byte[] key = java.util.Base64.getDecoder().decode(stack.settings.get("WXMP_FEED_TOKEN_KEY"));
+    return new io.wxmp.handlers.feed.FeedToken(io.wxmp.handlers.feed.FeedToken.newTokenId(), Long.toString(userId),
+        itemId, 0, "trending", null, null, null, "m-1", System.currentTimeMillis()).sign(key);
+  }
+
+  static JsonObject event(String itemId, String type, String token) {
+    JsonObject e = new JsonObject().put("itemId", itemId).put("type", type);
+    return token == null ? e : e.put("token", token);
+  }
+
+  @Test
+  void impressionsAndClicksCountOncePerValidToken() {
+    TestStack.Merchant m = stack.newMerchant();
+    TestStack.Merchant other = stack.newMerchant();
+    String item = paidItem(m, 100);
+    String theirs = paidItem(other, 100);
+    Buyer u = newBuyer();
+    Buyer v = newBuyer();
+    String t1 = feedToken(u.userId(), item);
+    String t2 = feedToken(u.userId(), item);
+    Reply first = stack.api.post("/api/v1/events", u.token(), new JsonObject().put("events", new JsonArray()
+        .add(event(item, "impression", t1)).add(event(item, "click", t1))
+        .add(event(item, "impression", t2))
+        .add(event(item, "impression", t1)) // the same token again in the batch
+        .add(event(item, "impression", null)) // no token: stored, not counted
+        .add(event(item, "impression", feedToken(v.userId(), item))) // another user's token: counts for nothing
+        .add(event(theirs, "impression", feedToken(u.userId(), theirs)))));
+    assertThat(first.status()).as(first.toString()).isEqualTo(202);
+    // a replayed token in a later batch counts for nothing
+    assertThat(stack.api.post("/api/v1/events", u.token(), new JsonObject().put("events", new JsonArray()
+        .add(event(item, "impression", t1)).add(event(item, "click", t1)))).status()).isEqualTo(202);
+
+    JsonObject totals = overview(m.analyst(), "?bucket=hour").json().getJsonObject("totals");
+    assertThat(totals.getLong("impressions")).isEqualTo(2);
+    assertThat(totals.getLong("clicks")).isEqualTo(1);
+    JsonArray series = overview(m.analyst(), "?bucket=hour").json().getJsonArray("series");
+    assertThat(sum(series, "impressions")).isEqualTo(2);
+    assertThat(overview(other.owner(), "?bucket=day").json().getJsonObject("totals").getLong("impressions"))
+        .isEqualTo(1);
+  }
+
   @Test
   void badRangesAndBucketsGet400AndOthers401() {
     TestStack.Merchant m = stack.newMerchant();
