@@ -7,10 +7,14 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wxmp.handlers.admin.AdminAuthRoutes;
 import io.wxmp.handlers.auth.AuthRoutes;
+import io.wxmp.handlers.campaigns.CampaignRoutes;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
 import io.wxmp.handlers.common.RequestIds;
+import io.wxmp.handlers.events.EventRoutes;
+import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
@@ -27,7 +31,7 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz) {
+      QuizRoutes.Config quiz, EventService events, Campaigns campaigns) {
     Router root = Router.router(deps.vertx());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
@@ -46,8 +50,10 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
-    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
+    root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
+    root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
     root.route(API + "/*").subRouter(StatsRoutes.create(deps));
+    root.route(API + "/*").subRouter(CampaignRoutes.create(deps.vertx(), campaigns));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

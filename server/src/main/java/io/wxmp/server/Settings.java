@@ -138,6 +138,9 @@ public final class Settings {
         Map.entry("WXMP_PAY_RECONCILE_AFTER_SEC", "300"),
         Map.entry("WXMP_PAY_NOTIFY_MAX_AGE_SEC", "300"),
         Map.entry("WXMP_QUIZ_SUBMIT_GRACE_MS", "2000"),
-        Map.entry("WXMP_QUIZ_SHUFFLE", "true"));
+        Map.entry("WXMP_QUIZ_SHUFFLE", "true"),
+        Map.entry("WXMP_FEED_EVENT_WEIGHTS", io.wxmp.handlers.events.EventWeights.DEFAULT),
+        Map.entry("WXMP_EVENTS_RATE_PER_MIN", "120"),
+        Map.entry("WXMP_EVENTS_RETENTION_DAYS", "365"));
   }
 }

@@ -18,7 +18,15 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
+import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
+import io.wxmp.handlers.common.RateLimiter;
+import io.wxmp.handlers.events.EventListeners;
+import io.wxmp.handlers.events.EventRepository;
+import io.wxmp.handlers.events.EventService;
+import io.wxmp.handlers.events.EventWeights;
+import io.wxmp.handlers.events.EventsMaintenance;
+import io.wxmp.handlers.events.OnlineState;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
 import io.wxmp.handlers.pay.ReconciliationJob;
@@ -41,6 +49,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class WxmpServer {
   private static final Logger log = LoggerFactory.getLogger(WxmpServer.class);
+  private static final long EVENTS_MAINTENANCE_MS = 3_600_000;
+  /** How long POST /events waits for the event listeners (fold-in, billing) before answering anyway. */
+  private static final long EVENT_LISTENER_BUDGET_MS = 1_000;
 
   private final Vertx vertx;
   private final Pool pg;
@@ -49,9 +60,17 @@ public final class WxmpServer {
   private final List<String> deployments;
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
+  private final Events events;
+  private final long eventsTimer;
+
+  /** The events feature's parts that other features and tests reach: listeners, online state, maintenance. */
+  public record Events(EventService service, OnlineState online, EventListeners listeners,
+      EventsMaintenance maintenance) {}
 
   private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments,
-      ReconciliationJob reconciliation, long reconcileTimer) {
+      ReconciliationJob reconciliation, long reconcileTimer, Events events, long eventsTimer) {
+    this.events = events;
+    this.eventsTimer = eventsTimer;
     this.reconciliation = reconciliation;
     this.reconcileTimer = reconcileTimer;
     this.vertx = vertx;
@@ -106,7 +125,10 @@ public final class WxmpServer {
     // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
         Math.max(reconcileEveryMs, 60_000));
+    Events events = events(settings, vertx, pg, redis, feedTokenKey);
     Health health = new Health(pg, redis, ranking::ping);
+    Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
+    events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -121,14 +143,19 @@ public final class WxmpServer {
           return ranking.ping();
         })
         .compose(backend -> vertx.deployVerticle(
-            () -> new HttpVerticle(host, port, () -> ApiRouter.create(deps, health, registry, openApi, quiz)),
+            () -> new HttpVerticle(host, port,
+                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
           log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
           long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
               .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
-          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer);
+          // the migration made this month's partitions and its neighbours, so the first run can wait a minute
+          long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
+              .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
+          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
+              eventsTimer);
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
   }
@@ -179,6 +206,33 @@ public final class WxmpServer {
     return key;
   }
 
+  /**
+   * Event ingestion: {@code WXMP_FEED_EVENT_WEIGHTS}, {@code WXMP_EVENTS_RATE_PER_MIN} (batches per user, refilled
+   * smoothly over a minute), {@code WXMP_EVENTS_RETENTION_DAYS}.
+   */
+  private static Events events(Settings settings, Vertx vertx, Pool pg, RedisAPI redis, byte[] feedTokenKey) {
+    EventWeights weights;
+    try {
+      weights = EventWeights.parse(settings.required("WXMP_FEED_EVENT_WEIGHTS"));
+    } catch (IllegalArgumentException e) {
+      throw new Settings.ConfigException("WXMP_FEED_EVENT_WEIGHTS: " + e.getMessage());
+    }
+    int perMinute = settings.integer("WXMP_EVENTS_RATE_PER_MIN", 1, 1_000_000);
+    int retentionDays = settings.integer("WXMP_EVENTS_RETENTION_DAYS", EventsMaintenance.DEDUP_WINDOW_DAYS, 36_500);
+    EventRepository repository = new EventRepository(pg);
+    OnlineState online = new OnlineState(redis, weights);
+    EventListeners listeners = new EventListeners(EVENT_LISTENER_BUDGET_MS);
+    RateLimiter limiter = new RateLimiter(vertx, redis, "events",
+        new RateLimiter.Limit(perMinute, java.time.Duration.ofMinutes(1)));
+    EventService service = new EventService(repository, online, listeners, limiter, feedTokenKey);
+    return new Events(service, online, listeners, new EventsMaintenance(repository, redis, retentionDays));
+  }
+
+  /** Event ingestion's parts: register an {@link io.wxmp.handlers.events.EventListener} here, read the online state. */
+  public Events events() {
+    return events;
+  }
+
   /** The WeChat Pay reconciliation job (also run by a timer); tests call {@code runOnce()} directly. */
   public ReconciliationJob reconciliation() {
     return reconciliation;
@@ -187,6 +241,7 @@ public final class WxmpServer {
   /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
     vertx.cancelTimer(reconcileTimer);
+    vertx.cancelTimer(eventsTimer);
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments) {
       undeployed = undeployed.compose(v -> vertx.undeploy(id));

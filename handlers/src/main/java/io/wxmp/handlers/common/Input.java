@@ -239,6 +239,11 @@ public final class Input {
     check(false, name, problem);
   }
 
+  /** Copies a nested object's field errors into this input, named by their path ({@code prefix} + field). */
+  public void nest(String prefix, Input inner) {
+    inner.errors.forEach(e -> error(prefix + e.getKey(), String.valueOf(e.getValue())));
+  }
+
   public boolean hasErrors() {
     return !errors.isEmpty();
   }

@@ -5,7 +5,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Ids;
@@ -13,6 +12,7 @@ import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Json;
 import io.wxmp.handlers.common.Paging;
 import io.wxmp.handlers.common.Respond;
+import io.wxmp.handlers.events.OnlineState;
 import io.wxmp.handlers.quiz.QuizRepository.Choice;
 import io.wxmp.handlers.quiz.QuizRepository.NewChoice;
 import io.wxmp.handlers.quiz.QuizRepository.NewQuestion;
@@ -47,11 +47,14 @@ public final class QuizRoutes {
     public static final Config DEFAULTS = new Config(2_000, true);
   }
 
-  /** Routes relative to {@code /api/v1}; the server authenticates {@code /admin/*} in front. */
-  public static Router create(Deps deps, Config config) {
+  /**
+   * Routes relative to {@code /api/v1}; the server authenticates {@code /admin/*} in front. Answered questions'
+   * tags go to {@code online} (the feed's interest tags).
+   */
+  public static Router create(Deps deps, Config config, OnlineState online) {
     QuizRepository repository = new QuizRepository(deps.pg());
     QuizService service = new QuizService(repository, new Leaderboard(deps.vertx(), deps.redis(), repository),
-        config.submitGraceMs(), config.shuffleQuestions());
+        config.submitGraceMs(), config.shuffleQuestions(), online);
     QuizRoutes routes = new QuizRoutes(service);
     Router router = Router.router(deps.vertx());
     router.route("/quizzes/*").handler(Authenticate.users(deps.sessions()));
@@ -103,7 +106,7 @@ public final class QuizRoutes {
         Input a = Input.of(o);
         Long questionId = a.id("questionId", true);
         Long choiceId = a.id("choiceId", true);
-        nest(in, a, "answers[" + i + "].");
+        in.nest("answers[" + i + "].", a);
         if (questionId != null && choiceId != null) {
           parsed.add(new QuizService.Answer(questionId, choiceId));
         }
@@ -254,26 +257,17 @@ public final class QuizRoutes {
           Input c = Input.of(co);
           String choiceText = c.string("text", 1, 200, true);
           Boolean correct = c.bool("correct", true);
-          nest(q, c, "choices[" + j + "].");
+          q.nest("choices[" + j + "].", c);
           choices.add(new NewChoice(choiceText, Boolean.TRUE.equals(correct)));
         }
         q.check(choices.stream().filter(NewChoice::correct).count() == 1, "choices",
             "exactly one choice must be correct");
       }
-      nest(in, q, prefix + ".");
+      in.nest(prefix + ".", q);
       out.add(new NewQuestion(text, tags == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(tags)),
           choices));
     }
     return out;
-  }
-
-  /** Copies a nested object's field errors into the outer input, named by their path. */
-  private static void nest(Input outer, Input inner, String prefix) {
-    try {
-      inner.validate();
-    } catch (ApiException e) {
-      e.fields().forEach(f -> outer.error(prefix + f.getKey(), String.valueOf(f.getValue())));
-    }
   }
 
   private static Integer toInt(Long value) {

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.MerchantPrincipal;
 import io.wxmp.handlers.common.UserPrincipal;
+import io.wxmp.handlers.events.OnlineState;
 import io.wxmp.handlers.quiz.QuizRepository.Content;
 import io.wxmp.handlers.quiz.QuizRepository.NewQuestion;
 import io.wxmp.handlers.quiz.QuizRepository.Question;
@@ -33,10 +34,14 @@ public final class QuizService {
   private final Leaderboard leaderboard;
   private final long graceMs;
   private final boolean shuffle;
+  private final OnlineState online;
   /** Question sets never change once written (edits make a new version), so they can be cached by version. */
   private final Map<String, Content> contents = new ConcurrentHashMap<>();
 
-  public QuizService(QuizRepository repository, Leaderboard leaderboard, long graceMs, boolean shuffle) {
+  /** @param online where the interest tags of answered questions go once a submit commits (the feed reads them) */
+  public QuizService(QuizRepository repository, Leaderboard leaderboard, long graceMs, boolean shuffle,
+      OnlineState online) {
+    this.online = online;
     this.repository = repository;
     this.leaderboard = leaderboard;
     this.graceMs = graceMs;
@@ -161,7 +166,8 @@ public final class QuizService {
             return Future.failedFuture(done.alreadySubmitted() ? alreadySubmitted()
                 : ApiException.conflict("attempt_expired", "The time for this attempt ran out."));
           }
-          return leaderboard.record(quizId, user.userId(), finalScore, done.durationMs())
+          Future<Void> interests = recordInterests(user.userId(), tags, weights);
+          return interests.compose(v -> leaderboard.record(quizId, user.userId(), finalScore, done.durationMs()))
               // the submit is committed: a Redis hiccup must not turn it into an error (the board is rebuilt
               // from PostgreSQL when it goes missing)
               .recover(failure -> {
@@ -172,6 +178,21 @@ public final class QuizService {
               .map(rank -> new Submission(finalScore, total, results, points, done.durationMs(), rank));
         });
       });
+    });
+  }
+
+  /**
+   * The committed interest rows reach the feed's online state too (recent tags); like the leaderboard, a Redis
+   * hiccup here is logged and does not fail the submit, whose rows in user_interest_events stay the durable record.
+   */
+  private Future<Void> recordInterests(long userId, List<String> tags, List<Float> weights) {
+    Map<String, Float> byTag = new java.util.HashMap<>();
+    for (int i = 0; i < tags.size(); i++) {
+      byTag.merge(tags.get(i), weights.get(i), Float::sum);
+    }
+    return online.addInterests(Long.toString(userId), byTag, java.time.Instant.now()).recover(failure -> {
+      log.warn("interest tags of user {} not added to the online state: {}", userId, failure.toString());
+      return Future.succeededFuture();
     });
   }
 

@@ -1,0 +1,142 @@
+package io.wxmp.handlers.common;
+
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.distributed.AsyncBucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.distributed.proxy.ClientSideConfig;
+import io.github.bucket4j.distributed.proxy.generic.compare_and_swap.AbstractCompareAndSwapBasedProxyManager;
+import io.github.bucket4j.distributed.proxy.generic.compare_and_swap.AsyncCompareAndSwapOperation;
+import io.github.bucket4j.distributed.proxy.generic.compare_and_swap.CompareAndSwapOperation;
+import io.github.bucket4j.distributed.remote.RemoteBucketState;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.RedisAPI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A token bucket per key (a user, an account), shared by every server instance through Redis: Bucket4j's algorithm
+ * and its compare-and-swap backend protocol, over our own {@link RedisAPI} (Bucket4j ships no Vert.x backend to Maven
+ * Central). A state is read with GET and written back with a compare-and-set script, retried on a lost race; a bucket
+ * left alone expires once it would have refilled. {@link #acquire} fails with 429 {@code rate_limited} and a
+ * {@code Retry-After} when the bucket is empty.
+ */
+public final class RateLimiter {
+  /** {@code capacity} requests, refilled smoothly over {@code period}. */
+  public record Limit(long capacity, Duration period) {}
+
+  private static final RedisScript SET_NX_PX = new RedisScript(
+      "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 else return 0 end");
+  private static final RedisScript COMPARE_AND_SET_PX = new RedisScript("""
+      if redis.call('get', KEYS[1]) == ARGV[1] then
+        redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        return 1
+      end
+      return 0""");
+
+  private final Vertx vertx;
+  private final String prefix;
+  private final BucketConfiguration configuration;
+  private final AsyncProxyManager<String> buckets;
+
+  /** {@code name} keeps this limiter's buckets apart from other limiters' ({@code wxmp:rate:<name>:<key>}). */
+  public RateLimiter(Vertx vertx, RedisAPI redis, String name, Limit limit) {
+    this.vertx = vertx;
+    this.prefix = "wxmp:rate:" + name + ":";
+    this.configuration = BucketConfiguration.builder()
+        .addLimit(l -> l.capacity(limit.capacity()).refillGreedy(limit.capacity(), limit.period()))
+        .build();
+    ClientSideConfig config = ClientSideConfig.getDefault()
+        .withExpirationAfterWriteStrategy(
+            ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(5)))
+        .withMaxRetries(20);
+    this.buckets = new RedisBuckets(redis, config).asAsync();
+  }
+
+  /** Takes one token for {@code key}; fails with 429 (Retry-After in whole seconds, at least 1) when there is none. */
+  public Future<Void> acquire(String key) {
+    AsyncBucketProxy bucket = buckets.getProxy(prefix + key, () -> CompletableFuture.completedFuture(configuration));
+    CompletableFuture<ConsumptionProbe> probe = bucket.tryConsumeAndReturnRemaining(1);
+    return Redis.bounded(Future.fromCompletionStage(probe, vertx.getOrCreateContext())).compose(p -> {
+      if (p.isConsumed()) {
+        return Future.succeededFuture();
+      }
+      long seconds = Math.max(1, (p.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+      return Future.failedFuture(ApiException.rateLimited((int) Math.min(Integer.MAX_VALUE, seconds)));
+    });
+  }
+
+  /** Bucket4j's compare-and-swap backend on vertx-redis-client; states travel base64-encoded. */
+  private static final class RedisBuckets extends AbstractCompareAndSwapBasedProxyManager<String> {
+    private final RedisAPI redis;
+    private final ExpirationAfterWriteStrategy expiration;
+
+    RedisBuckets(RedisAPI redis, ClientSideConfig config) {
+      super(config);
+      this.redis = redis;
+      this.expiration = config.getExpirationAfterWriteStrategy().orElse(ExpirationAfterWriteStrategy.none());
+    }
+
+    @Override
+    protected CompareAndSwapOperation beginCompareAndSwapOperation(String key) {
+      throw new UnsupportedOperationException("only the asynchronous API: an event loop never blocks");
+    }
+
+    @Override
+    protected AsyncCompareAndSwapOperation beginAsyncCompareAndSwapOperation(String key) {
+      return new AsyncCompareAndSwapOperation() {
+        @Override
+        public CompletableFuture<Optional<byte[]>> getStateData(Optional<Long> timeoutNanos) {
+          return redis.get(key).map(r -> r == null ? Optional.<byte[]>empty()
+              : Optional.of(Base64.getDecoder().decode(r.toString()))).toCompletionStage().toCompletableFuture();
+        }
+
+        @Override
+        public CompletableFuture<Boolean> compareAndSwap(byte[] originalData, byte[] newData, RemoteBucketState newState,
+            Optional<Long> timeoutNanos) {
+          long ttlMs = Math.max(1000, expiration.calculateTimeToLiveMillis(newState, currentTimeNanos()));
+          String encoded = Base64.getEncoder().encodeToString(newData);
+          List<String> args = new ArrayList<>();
+          RedisScript script;
+          if (originalData == null) {
+            script = SET_NX_PX;
+            args.add(encoded);
+          } else {
+            script = COMPARE_AND_SET_PX;
+            args.add(Base64.getEncoder().encodeToString(originalData));
+            args.add(encoded);
+          }
+          args.add(Long.toString(ttlMs));
+          return script.run(redis, List.of(key), args).map(r -> r != null && r.toInteger() == 1)
+              .toCompletionStage().toCompletableFuture();
+        }
+      };
+    }
+
+    @Override
+    protected CompletableFuture<Void> removeAsync(String key) {
+      return redis.del(List.of(key)).<Void>mapEmpty().toCompletionStage().toCompletableFuture();
+    }
+
+    @Override
+    public void removeProxy(String key) {
+      throw new UnsupportedOperationException("only the asynchronous API: an event loop never blocks");
+    }
+
+    @Override
+    public boolean isAsyncModeSupported() {
+      return true;
+    }
+
+    @Override
+    public boolean isExpireAfterWriteSupported() {
+      return true;
+    }
+  }
+}

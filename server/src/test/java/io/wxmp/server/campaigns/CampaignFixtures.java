@@ -1,0 +1,29 @@
+package io.wxmp.server.campaigns;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.wxmp.server.testkit.Reply;
+import io.wxmp.server.testkit.TestStack;
+import java.util.List;
+
+/** Items and campaign bodies for the campaign tests. */
+final class CampaignFixtures {
+  private CampaignFixtures() {}
+
+  static String publishedItem(TestStack stack, TestStack.Merchant m, List<String> tags) {
+    Reply r = stack.api.post("/api/v1/admin/items", m.owner(), new JsonObject().put("kind", "article")
+        .put("title", "Promoted " + System.nanoTime()).put("summary", "s").put("body", "b")
+        .put("tags", new JsonArray(tags)).put("price", new JsonObject().put("amount", 100).put("currency", "CNY"))
+        .put("status", "published"));
+    assertThat(r.status()).as(r.toString()).isEqualTo(201);
+    return r.json().getString("id");
+  }
+
+  static JsonObject campaignBody(String itemId, String model, long bid, long total, long daily) {
+    return new JsonObject().put("name", "Campaign " + System.nanoTime()).put("itemId", itemId)
+        .put("bid", new JsonObject().put("model", model).put("amount", bid))
+        .put("budget", new JsonObject().put("total", total).put("daily", daily));
+  }
+}
