@@ -92,14 +92,26 @@ final class ControlApi {
     }
   }
 
-  /** {@code {"delayMs": n}} → 204: every WeChat answer comes n ms late (0 clears). */
+  /**
+   * {@code {"delayMs"?: n, "subscribeFailures"?: m}} → 204: every WeChat answer comes n ms late (0 clears); the next m
+   * subscribe message sends fail with errcode -1 (system busy).
+   */
   private void faults(RoutingContext ctx) {
     JsonObject body = Wire.jsonBody(ctx);
-    if (body == null || !(body.getValue("delayMs") instanceof Number delay) || delay.longValue() < 0) {
-      badRequest(ctx, "body must be {\"delayMs\": n} with n >= 0");
+    Object delay = body == null ? null : body.getValue("delayMs");
+    Object failures = body == null ? null : body.getValue("subscribeFailures");
+    if (body == null || (delay == null && failures == null)
+        || (delay != null && (!(delay instanceof Number d) || d.longValue() < 0))
+        || (failures != null && (!(failures instanceof Number f) || f.intValue() < 0))) {
+      badRequest(ctx, "body must be {\"delayMs\": n, \"subscribeFailures\": m} with n, m >= 0");
       return;
     }
-    wire.delayMs(delay.longValue());
+    if (delay != null) {
+      wire.delayMs(((Number) delay).longValue());
+    }
+    if (failures != null) {
+      miniProgram.failSubscribeSends(((Number) failures).intValue());
+    }
     wire.noContent(ctx);
   }
 

@@ -27,6 +27,7 @@ final class MiniProgramApi {
   private final Stats stats;
   private final Map<String, Long> tokenExpiry = new HashMap<>();
   private final List<JsonObject> messages = new ArrayList<>();
+  private int subscribeFailures;
   private String latestToken;
   private String stableToken;
 
@@ -44,6 +45,12 @@ final class MiniProgramApi {
     router.post("/wxa/business/getuserphonenumber").handler(this::phoneNumber);
     router.post("/wxa/msg_sec_check").handler(this::msgSecCheck);
     router.post("/cgi-bin/message/subscribe/send").handler(this::subscribeSend);
+    router.post("/wxa/img_sec_check").handler(this::imgSecCheck);
+  }
+
+  /** The next {@code n} subscribe sends fail with WeChat's "system busy" (-1), as a real outage does (control API). */
+  void failSubscribeSends(int n) {
+    subscribeFailures = n;
   }
 
   // --- access tokens -------------------------------------------------------------------------------------------
@@ -268,6 +275,39 @@ final class MiniProgramApi {
     return null;
   }
 
+  /**
+   * Image content security ({@code img_sec_check}): a multipart upload with the file in field {@code media}. An image
+   * whose bytes contain a configured risky word (say, in a PNG text chunk) is risky: 87014, as WeChat answers.
+   */
+  private void imgSecCheck(RoutingContext ctx) {
+    if (!checkToken(ctx)) {
+      return;
+    }
+    stats.increment("imgSecChecks");
+    io.vertx.ext.web.FileUpload media = ctx.fileUploads().stream().filter(f -> "media".equals(f.name())).findFirst()
+        .orElse(null);
+    if (media == null) {
+      wire.wxError(ctx, 41005, "media data missing");
+      return;
+    }
+    ctx.vertx().fileSystem().readFile(media.uploadedFileName()).onComplete(read -> {
+      if (read.failed()) {
+        wire.wxError(ctx, -1, "system error");
+        return;
+      }
+      String raw = read.result().toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+      for (String word : config.riskyWords()) {
+        String bytes = new String(word.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (!word.isEmpty() && raw.contains(bytes)) {
+          wire.wxError(ctx, 87014, "risky content");
+          return;
+        }
+      }
+      wire.wx(ctx, new JsonObject().put("errcode", 0).put("errmsg", "ok"));
+    });
+  }
+
   // --- subscribe messages --------------------------------------------------------------------------------------
 
   private void subscribeSend(RoutingContext ctx) {
@@ -277,6 +317,12 @@ final class MiniProgramApi {
     JsonObject body = Wire.jsonBody(ctx);
     if (body == null) {
       wire.wxError(ctx, 47001, "data format error");
+      return;
+    }
+    if (subscribeFailures > 0) {
+      subscribeFailures--;
+      stats.increment("messagesFailed");
+      wire.wxError(ctx, -1, "system error");
       return;
     }
     String touser = string(body, "touser");

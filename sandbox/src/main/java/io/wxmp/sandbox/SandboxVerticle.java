@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SandboxVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SandboxVerticle.class);
-  private static final int BODY_LIMIT = 1024 * 1024;
+  /** Room for a 1 MiB image in a multipart body (img_sec_check). */
+  private static final int BODY_LIMIT = 2 * 1024 * 1024;
 
   private final SandboxConfig config;
   private volatile int actualPort = -1;
@@ -50,6 +51,9 @@ public final class SandboxVerticle extends VerticleBase {
     pay = new PayApi(vertx, config, wire, crypto, notifier, stats);
 
     Router router = Router.router(vertx);
+    // img_sec_check is the one multipart upload (the image in field "media"); the plain body handler skips it then
+    router.post("/wxa/img_sec_check").handler(BodyHandler.create(System.getProperty("java.io.tmpdir")
+        + "/wxmp-sandbox-uploads").setBodyLimit(BODY_LIMIT).setDeleteUploadedFilesOnEnd(true));
     router.route().handler(BodyHandler.create().setHandleFileUploads(false).setBodyLimit(BODY_LIMIT));
     miniProgram.mount(router);
     control.mount(router);

@@ -4,9 +4,14 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.MethodOverrideHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.wxmp.handlers.admin.AccountRoutes;
 import io.wxmp.handlers.admin.AdminAuthRoutes;
+import io.wxmp.handlers.admin.AuditRoutes;
+import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.auth.AuthRoutes;
+import io.wxmp.handlers.auth.Avatars;
 import io.wxmp.handlers.campaigns.CampaignRoutes;
 import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Authenticate;
@@ -17,6 +22,7 @@ import io.wxmp.handlers.events.EventRoutes;
 import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
+import io.wxmp.handlers.platform.PlatformRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
 import io.wxmp.handlers.stats.StatsRoutes;
 import org.slf4j.Logger;
@@ -26,13 +32,17 @@ import org.slf4j.LoggerFactory;
 final class ApiRouter {
   static final String API = "/api/v1";
   static final int BODY_LIMIT = 64 * 1024;
+  private static final String UPLOADS = System.getProperty("java.io.tmpdir") + "/wxmp-uploads";
   private static final Logger access = LoggerFactory.getLogger("wxmp.access");
 
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, EventService events, Campaigns campaigns) {
+      QuizRoutes.Config quiz, EventService events, Campaigns campaigns, AuthConfig auth) {
     Router root = Router.router(deps.vertx());
+    // wx.request has no PATCH: the mini-program sends POST with X-HTTP-Method-Override: PATCH. First, because the
+    // override reroutes the request from the top.
+    root.route(API + "/*").handler(MethodOverrideHandler.create());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
 
@@ -44,10 +54,19 @@ final class ApiRouter {
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
     AdminConsole.mount(root);
 
+    root.get("/media/:id").handler(AuthRoutes.media(deps));
+
+    // the avatar upload is the one multipart body (a file of up to 1 MiB); the JSON body handler below skips it
+    root.post(API + "/me/avatar").handler(BodyHandler.create(UPLOADS).setBodyLimit(Avatars.MAX_BYTES + 64 * 1024)
+        .setDeleteUploadedFilesOnEnd(true));
     root.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     root.route(API + "/admin/*").handler(adminGate(deps));
-    root.route(API + "/*").subRouter(AuthRoutes.create(deps));
+    root.route(API + "/platform/*").handler(platformGate(deps));
+    root.route(API + "/*").subRouter(AuthRoutes.create(deps, auth));
     root.route(API + "/*").subRouter(AdminAuthRoutes.create(deps));
+    root.route(API + "/*").subRouter(PlatformRoutes.create(deps));
+    root.route(API + "/*").subRouter(AuditRoutes.create(deps));
+    root.route(API + "/*").subRouter(AccountRoutes.create(deps));
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
@@ -68,6 +87,18 @@ final class ApiRouter {
         ctx.next();
       } else {
         merchants.handle(ctx);
+      }
+    };
+  }
+
+  /** Every platform route needs an operator token, except the login that hands one out. */
+  private static Handler<RoutingContext> platformGate(Deps deps) {
+    Handler<RoutingContext> operators = Authenticate.operators(deps.sessions());
+    return ctx -> {
+      if (ctx.request().path().equals(API + "/platform/login")) {
+        ctx.next();
+      } else {
+        operators.handle(ctx);
       }
     };
   }

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import io.wxmp.handlers.admin.Passwords;
+import io.wxmp.handlers.platform.OperatorRepository;
 import io.wxmp.handlers.quiz.QuizRepository;
 import io.wxmp.handlers.quiz.QuizRepository.NewChoice;
 import io.wxmp.handlers.quiz.QuizRepository.NewQuestion;
@@ -11,7 +12,7 @@ import java.security.SecureRandom;
 import java.util.List;
 
 /**
- * Dev-mode demo data: one merchant with an owner, an editor and an analyst account, a few published items (a free
+ * Dev-mode demo data: a platform operator, one merchant with an owner, an editor and an analyst account, a few published items (a free
  * article, a paid article, a paid course, a membership) to buy through the sandbox, and a published demo quiz. The
  * password is made fresh at every start and printed, so none is written in code or docs. Items are added only when
  * the merchant has none; the quiz only when it is missing.
@@ -19,6 +20,7 @@ import java.util.List;
 final class DemoData {
   static final String MERCHANT_NAME = "Demo Knowledge Shop";
   static final List<String> ACCOUNTS = List.of("demo-owner", "demo-editor", "demo-analyst");
+  static final String OPERATOR = "demo-operator";
   static final String QUIZ_TITLE = "中国茶文化小测验 (demo)";
   private static final String ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
 
@@ -44,6 +46,7 @@ final class DemoData {
                     Tuple.of(merchantId, ACCOUNTS.get(1), hash, "editor"),
                     Tuple.of(merchantId, ACCOUNTS.get(2), hash, "analyst")))
                 .compose(done -> seedItems(tx, merchantId))
+                .compose(done -> new OperatorRepository(tx).upsertPassword(OPERATOR, hash))
                 .map(done -> new Seeded(merchantId, password)))))
         .compose(seeded -> seedQuiz(pg, seeded.merchantId()).map(seeded));
   }

@@ -61,6 +61,16 @@ public final class DevStack implements AutoCloseable {
    * WeChat Pay's notify retry schedule (tests use a small one).
    */
   public static DevStack start(Path dataDir, int redisPort, int sandboxPort, double notifyTimeScale, List<String> riskyWords) {
+    return start(dataDir, redisPort, "127.0.0.1", sandboxPort, notifyTimeScale, riskyWords);
+  }
+
+  /**
+   * As above, with the address the sandbox listens on ({@code WXMP_SANDBOX_HOST}): {@code 0.0.0.0} lets a phone on the
+   * LAN previewing a develop build get its login codes and pay through it. The server itself always calls it on
+   * 127.0.0.1.
+   */
+  public static DevStack start(Path dataDir, int redisPort, String sandboxHost, int sandboxPort, double notifyTimeScale,
+      List<String> riskyWords) {
     EmbeddedPostgres postgres = null;
     RedisServer redis = null;
     try {
@@ -75,7 +85,7 @@ public final class DevStack implements AutoCloseable {
       redis = startRedis(dataDir.resolve("redis"), port);
       SandboxKeys keys = SandboxKeys.generate();
       String secret = "devsecret" + Long.toHexString(Double.doubleToLongBits(Math.random()));
-      SandboxConfig config = new SandboxConfig("127.0.0.1", sandboxPort, APP_ID, secret, MCH_ID,
+      SandboxConfig config = new SandboxConfig(sandboxHost, sandboxPort, APP_ID, secret, MCH_ID,
           keys.merchant().getPublic(), keys.merchantSerial(), keys.platform(), keys.platformPublicKeyId(),
           keys.apiV3Key(), notifyTimeScale, riskyWords);
       Vertx sandboxVertx = Vertx.vertx();
@@ -106,8 +116,28 @@ public final class DevStack implements AutoCloseable {
     s.put("WXMP_WX_SECRET", appSecret);
     s.put("WXMP_WX_API_URL", sandboxUrl());
     s.put("WXMP_FEED_TOKEN_KEY", feedTokenKey);
+    s.put("WXMP_PHONE_KEY", phoneKey());
+    s.put("WXMP_WX_TEMPLATE_PAYMENT", "dev-template-payment");
+    s.put("WXMP_WX_TEMPLATE_REFUND", "dev-template-refund");
     s.putAll(paySettings());
     return s;
+  }
+
+  /**
+   * The phone number key of this data folder: made once and kept under {@code <dataDir>/keys/} (unlike the sandbox's
+   * keys, it must survive restarts, or the stored phone numbers could not be read).
+   */
+  private String phoneKey() {
+    Path file = dataDir.resolve("keys").resolve("phone.key");
+    try {
+      if (!Files.exists(file)) {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, io.wxmp.handlers.common.FieldCipher.newKeyBase64());
+      }
+      return Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**

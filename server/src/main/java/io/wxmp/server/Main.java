@@ -18,6 +18,15 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("operator")) {
+      // a command (operator create <username>) rather than the server
+      try {
+        System.exit(OperatorCommand.run(args, Settings.load(System.getenv()), System.out, System.err));
+      } catch (Settings.ConfigException e) {
+        System.err.println("wxmp: configuration error: " + e.getMessage());
+        System.exit(2);
+      }
+    }
     if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       System.err.println("wxmp: start Java with --add-modules jdk.incubator.vector (the ranking engine's CPU path "
           + "uses the Vector API), e.g. java --add-modules jdk.incubator.vector -jar wxmp.jar");
@@ -47,6 +56,7 @@ public final class Main {
     if (dev) {
       stack = DevStack.start(Path.of(settings.required("WXMP_DATA_DIR")),
           settings.integer("WXMP_DEV_REDIS_PORT", 0, 65535),
+          settings.required("WXMP_SANDBOX_HOST"),
           settings.integer("WXMP_SANDBOX_PORT", 0, 65535), 1.0,
           Arrays.asList(settings.required("WXMP_RISKY_WORDS").split(",")));
       java.util.Map<String, String> devSettings = new java.util.HashMap<>(stack.settings());
@@ -90,10 +100,13 @@ public final class Main {
         .append("  OpenAPI    ").append(api).append("/openapi.yaml\n");
     if (dev) {
       DemoData.Seeded demo = DemoData.seed(server.pool(), server.vertx()).await(60, TimeUnit.SECONDS);
-      banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator)\n")
+      String sandboxHost = settings.required("WXMP_SANDBOX_HOST");
+      banner.append("  Sandbox    ").append(devStack.sandboxUrl()).append("  (WeChat + WeChat Pay simulator")
+          .append(sandboxHost.equals("127.0.0.1") ? "" : "; listening on " + sandboxHost).append(")\n")
           .append("  AppID      ").append(DevStack.APP_ID).append("\n")
           .append("  Admin      ").append(String.join(", ", DemoData.ACCOUNTS))
           .append("  password: ").append(demo.password()).append("  (new at every start)\n")
+          .append("  Operator   ").append(DemoData.OPERATOR).append("  password: ").append(demo.password()).append("\n")
           .append("  Data       ").append(devStack.dataDir().toAbsolutePath()).append("\n");
     }
     System.out.println(banner);

@@ -18,8 +18,10 @@ import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
+import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Deps;
+import io.wxmp.handlers.common.FieldCipher;
 import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.events.EventListeners;
 import io.wxmp.handlers.events.EventRepository;
@@ -31,6 +33,7 @@ import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
 import io.wxmp.handlers.pay.ReconciliationJob;
 import io.wxmp.handlers.pay.WeChatPay;
+import io.wxmp.handlers.platform.NotificationRelay;
 import io.wxmp.handlers.quiz.QuizRoutes;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,6 +41,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -60,6 +65,7 @@ public final class WxmpServer {
   private final List<String> deployments;
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
+  private NotificationRelay relay;
   private final Events events;
   private final long eventsTimer;
 
@@ -91,6 +97,7 @@ public final class WxmpServer {
     long upstreamTimeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
     long userTtl = settings.integer("WXMP_USER_TOKEN_TTL_SEC", 60, 90 * 86_400);
     long adminTtl = settings.integer("WXMP_ADMIN_TOKEN_TTL_SEC", 60, 30 * 86_400);
+    long operatorTtl = settings.integer("WXMP_OPERATOR_TOKEN_TTL_SEC", 60, 30 * 86_400);
     QuizRoutes.Config quiz = new QuizRoutes.Config(settings.integer("WXMP_QUIZ_SUBMIT_GRACE_MS", 0, 60_000),
         settings.bool("WXMP_QUIZ_SHUFFLE"));
     settings.required("WXMP_WX_APPID");
@@ -120,7 +127,7 @@ public final class WxmpServer {
     Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
     RankingConfig rankingConfig = rankingConfig(settings);
     RankingClient ranking = new RankingClient(vertx);
-    Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl),
+    Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
         WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
     // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
@@ -129,6 +136,9 @@ public final class WxmpServer {
     Health health = new Health(pg, redis, ranking::ping);
     Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
     events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
+    AuthConfig auth = authConfig(settings);
+    auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
+    NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -144,7 +154,7 @@ public final class WxmpServer {
         })
         .compose(backend -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
-                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns)),
+                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
@@ -154,8 +164,10 @@ public final class WxmpServer {
           // the migration made this month's partitions and its neighbours, so the first run can wait a minute
           long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
               .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
-          return new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
+          WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
               eventsTimer);
+          server.relay = relay.start();
+          return server;
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
   }
@@ -206,6 +218,37 @@ public final class WxmpServer {
     return key;
   }
 
+  /** The subscribe message relay (also run by its timers); tests call its passes directly. */
+  public NotificationRelay relay() {
+    return relay;
+  }
+
+  /** The phone number key, templates, public URL: what the users' routes need beyond Deps. */
+  private static AuthConfig authConfig(Settings settings) {
+    FieldCipher phone;
+    try {
+      phone = FieldCipher.fromBase64(settings.required("WXMP_PHONE_KEY"));
+    } catch (IllegalArgumentException e) {
+      throw new Settings.ConfigException("WXMP_PHONE_KEY: " + e.getMessage());
+    }
+    Map<String, String> templates = new LinkedHashMap<>();
+    if (settings.string("WXMP_WX_TEMPLATE_PAYMENT") != null) {
+      templates.put("payment", settings.string("WXMP_WX_TEMPLATE_PAYMENT"));
+    }
+    if (settings.string("WXMP_WX_TEMPLATE_REFUND") != null) {
+      templates.put("refund", settings.string("WXMP_WX_TEMPLATE_REFUND"));
+    }
+    return new AuthConfig(phone, settings.string("WXMP_PUBLIC_URL"), templates, new ArrayList<>());
+  }
+
+  private static NotificationRelay.Config relayConfig(Settings settings) {
+    return new NotificationRelay.Config(settings.string("WXMP_WX_TEMPLATE_PAYMENT"),
+        settings.string("WXMP_WX_TEMPLATE_REFUND"), settings.string("WXMP_WX_MESSAGE_PAGE"),
+        settings.integer("WXMP_NOTIFY_RETRY_BASE_MS", 10, 3_600_000),
+        settings.integer("WXMP_NOTIFY_MAX_ATTEMPTS", 1, 50),
+        settings.integer("WXMP_OUTBOX_POLL_MS", 10, 60_000));
+  }
+
   /**
    * Event ingestion: {@code WXMP_FEED_EVENT_WEIGHTS}, {@code WXMP_EVENTS_RATE_PER_MIN} (batches per user, refilled
    * smoothly over a minute), {@code WXMP_EVENTS_RETENTION_DAYS}.
@@ -224,7 +267,7 @@ public final class WxmpServer {
     EventListeners listeners = new EventListeners(EVENT_LISTENER_BUDGET_MS);
     RateLimiter limiter = new RateLimiter(vertx, redis, "events",
         new RateLimiter.Limit(perMinute, java.time.Duration.ofMinutes(1)));
-    EventService service = new EventService(repository, online, listeners, limiter, feedTokenKey);
+    EventService service = new EventService(vertx, repository, online, listeners, limiter, feedTokenKey);
     return new Events(service, online, listeners, new EventsMaintenance(repository, redis, retentionDays));
   }
 
@@ -241,6 +284,9 @@ public final class WxmpServer {
   /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
     vertx.cancelTimer(reconcileTimer);
+    if (relay != null) {
+      relay.stop();
+    }
     vertx.cancelTimer(eventsTimer);
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments) {

@@ -23,4 +23,14 @@ class DemoDataTest {
     assertThat(stack.api.get("/api/v1/quizzes/" + quizId, token).json().getJsonArray("questions")).hasSize(3);
     assertThat(stack.api.post("/api/v1/quizzes/" + quizId + "/attempts", token, null).status()).isEqualTo(201);
   }
+
+  @Test
+  void theDemoOperatorLogsInWithThisStartsPassword() throws Exception {
+    TestStack stack = TestStack.shared();
+    DemoData.Seeded seeded = DemoData.seed(stack.server().pool(), stack.server().vertx()).await(60, TimeUnit.SECONDS);
+    var login = stack.api.post("/api/v1/platform/login", null, new io.vertx.core.json.JsonObject()
+        .put("username", DemoData.OPERATOR).put("password", seeded.password()));
+    assertThat(login.status()).isEqualTo(200);
+    assertThat(login.json().getJsonObject("operator").getString("username")).isEqualTo("demo-operator");
+  }
 }

@@ -53,13 +53,43 @@ public final class AdminAuthRoutes {
             .compose(ok -> ok ? throttle.reset(username).map(account)
                 : Future.<MerchantAccountRepository.Account>failedFuture(
                     new ApiException(401, "unauthorized", "Wrong username or password."))))
-        .compose(account -> sessions.issueMerchant(
-                new MerchantPrincipal(account.id(), account.merchantId(), account.role()))
-            .map(token -> new JsonObject()
-                .put("token", token)
-                .put("expiresIn", sessions.merchantTtlSeconds())
-                .put("merchant", new JsonObject().put("id", Json.id(account.merchantId())).put("name", account.merchantName()))
-                .put("role", account.role().wire())));
+        .compose(account -> {
+          ApiException blocked = blocked(account);
+          if (blocked != null) {
+            return Future.failedFuture(blocked);
+          }
+          MerchantPrincipal principal = new MerchantPrincipal(account.id(), account.merchantId(), account.role(),
+              account.mustChangePassword());
+          return sessions.issueMerchant(principal)
+              // a suspension or a disable that committed while the token was being made: its revocation may have
+              // run before the token was indexed, so look again and take the token back
+              .compose(token -> accounts.byId(account.id()).compose(now -> {
+                ApiException late = blocked(now);
+                return late == null ? Future.succeededFuture(token)
+                    : sessions.revokeMerchant(token).compose(x -> Future.<String>failedFuture(late));
+              }))
+              .map(token -> new JsonObject()
+                  .put("token", token)
+                  .put("expiresIn", sessions.merchantTtlSeconds())
+                  .put("merchant", new JsonObject().put("id", Json.id(account.merchantId()))
+                      .put("name", account.merchantName()))
+                  .put("role", account.role().wire())
+                  .put("mustChangePassword", account.mustChangePassword()));
+        });
+  }
+
+  /** Why a correct password still cannot log in, or null. */
+  static ApiException blocked(MerchantAccountRepository.Account account) {
+    if (account == null) {
+      return new ApiException(401, "unauthorized", "Wrong username or password.");
+    }
+    if (account.merchantSuspended()) {
+      return new ApiException(403, "merchant_suspended", "This merchant is suspended by the platform.");
+    }
+    if (account.disabled()) {
+      return new ApiException(403, "account_disabled", "This account is disabled; ask the merchant's owner.");
+    }
+    return null;
   }
 
   Future<Void> logout(RoutingContext ctx) {

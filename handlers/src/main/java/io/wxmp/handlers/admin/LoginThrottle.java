@@ -34,9 +34,16 @@ public final class LoginThrottle {
   private final RedisAPI redis;
   private final int maxFailures;
   private final int windowSeconds;
+  private final String keyPrefix;
 
   public LoginThrottle(RedisAPI redis, int maxFailures, int windowSeconds) {
+    this(redis, "wxmp:admin-login-failures:", maxFailures, windowSeconds);
+  }
+
+  /** A throttle of its own: {@code keyPrefix} separates, say, operator logins from merchant logins. */
+  public LoginThrottle(RedisAPI redis, String keyPrefix, int maxFailures, int windowSeconds) {
     this.redis = redis;
+    this.keyPrefix = keyPrefix;
     this.maxFailures = maxFailures;
     this.windowSeconds = windowSeconds;
   }
@@ -55,7 +62,7 @@ public final class LoginThrottle {
     return Redis.bounded(redis.del(List.of(key(username)))).mapEmpty();
   }
 
-  private static String key(String username) {
-    return "wxmp:admin-login-failures:" + username.toLowerCase(Locale.ROOT);
+  private String key(String username) {
+    return keyPrefix + username.toLowerCase(Locale.ROOT);
   }
 }

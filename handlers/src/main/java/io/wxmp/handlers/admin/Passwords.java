@@ -10,7 +10,21 @@ public final class Passwords {
   /** Checked against when the username is unknown, so both failures take the same time. */
   private static final String DUMMY_HASH = hash("not-a-real-password");
 
+  private static final String ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+  /** The shortest password an account may choose (API.md: {@code POST /admin/password}). */
+  public static final int MIN_LENGTH = 12;
+
   private Passwords() {}
+
+  /** A one-time password to hand out once (an operator's, a new account's): 16 characters, about 92 bits. */
+  public static String oneTime() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      sb.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+    }
+    return sb.toString();
+  }
 
   public static String hash(String password) {
     return Password.hash(password).addRandomSalt(16).with(ARGON2).getResult();

@@ -4,24 +4,53 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Json;
+import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.common.Respond;
+import io.wxmp.handlers.common.Sessions;
+import io.wxmp.handlers.common.UserPrincipal;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** {@code /auth/*} and {@code /me}: WeChat login, phone binding, logout and the user's profile. */
+/**
+ * {@code /auth/*} and {@code /me*}: WeChat login, phone binding, logout (here or everywhere), the user's profile, the
+ * avatar upload, subscribe message consents, and the privacy rights: export everything, erase the account.
+ */
 public final class AuthRoutes {
+  private static final Logger log = LoggerFactory.getLogger(AuthRoutes.class);
   private final AuthService service;
+  private final PrivacyRepository privacy;
+  private final Avatars avatars;
+  private final SubscriptionRepository subscriptions;
+  private final AuthConfig config;
+  private final Deps deps;
 
-  private AuthRoutes(AuthService service) {
+  private AuthRoutes(AuthService service, PrivacyRepository privacy, Avatars avatars,
+      SubscriptionRepository subscriptions, AuthConfig config, Deps deps) {
     this.service = service;
+    this.privacy = privacy;
+    this.avatars = avatars;
+    this.subscriptions = subscriptions;
+    this.config = config;
+    this.deps = deps;
   }
 
-  /** Routes relative to {@code /api/v1}; the caller mounts a body handler in front. */
-  public static Router create(Deps deps) {
-    AuthService service = new AuthService(deps.wechat(), deps.upstream(), deps.sessions(), new UserRepository(deps.pg()));
-    AuthRoutes routes = new AuthRoutes(service);
+  /**
+   * Routes relative to {@code /api/v1}; the caller mounts a body handler in front (and one of its own, with file
+   * uploads, in front of {@code POST /me/avatar}).
+   */
+  public static Router create(Deps deps, AuthConfig config) {
+    AuthService service = new AuthService(deps.wechat(), deps.upstream(), deps.sessions(), new UserRepository(deps.pg()),
+        config.phoneCipher());
+    Avatars avatars = new Avatars(deps.vertx(), deps.pg(), deps.wechat(), deps.upstream(), config.publicUrl());
+    AuthRoutes routes = new AuthRoutes(service, new PrivacyRepository(deps.pg(), config.phoneCipher()), avatars,
+        new SubscriptionRepository(deps.pg()), config, deps);
     Router router = Router.router(deps.vertx());
     router.post("/auth/login").handler(Respond.json(routes::login));
     router.route("/auth/phone").handler(Authenticate.users(deps.sessions()));
@@ -29,9 +58,22 @@ public final class AuthRoutes {
     router.route("/auth/logout").handler(Authenticate.users(deps.sessions()));
     router.post("/auth/logout").handler(Respond.noContent(routes::logout));
     router.route("/me").handler(Authenticate.users(deps.sessions()));
+    for (String path : List.of("/me/export", "/me/avatar", "/me/subscriptions")) {
+      router.route(path).handler(Authenticate.users(deps.sessions()));
+    }
     router.get("/me").handler(Respond.json(routes::me));
     router.patch("/me").handler(Respond.json(routes::updateMe));
+    router.delete("/me").handler(Respond.noContent(routes::erase));
+    router.get("/me/export").handler(Respond.json(routes::export));
+    router.post("/me/avatar").handler(Respond.json(routes::avatar));
+    router.get("/me/subscriptions").handler(Respond.json(routes::subscriptions));
+    router.post("/me/subscriptions").handler(Respond.json(routes::acceptSubscriptions));
     return router;
+  }
+
+  /** {@code GET /media/{id}} (outside {@code /api/v1}): uploaded images. */
+  public static io.vertx.core.Handler<RoutingContext> media(Deps deps) {
+    return new Avatars(deps.vertx(), deps.pg(), deps.wechat(), deps.upstream(), null)::serve;
   }
 
   Future<JsonObject> login(RoutingContext ctx) {
@@ -57,8 +99,87 @@ public final class AuthRoutes {
         .map(masked -> new JsonObject().put("phoneBound", true).put("phoneMasked", masked));
   }
 
+  /** {@code POST /auth/logout}; {@code ?all=true} logs out everywhere (every token of the user). */
   Future<Void> logout(RoutingContext ctx) {
-    return service.logout(Authenticate.token(ctx));
+    String all = ctx.queryParams().get("all");
+    if (all != null && !all.equals("true") && !all.equals("false")) {
+      throw ApiException.invalid(new JsonObject().put("all", "must be true or false"));
+    }
+    return "true".equals(all) ? service.logoutEverywhere(Authenticate.user(ctx))
+        : service.logout(Authenticate.token(ctx));
+  }
+
+  Future<JsonObject> export(RoutingContext ctx) {
+    return privacy.export(Authenticate.user(ctx).userId()).map(doc -> {
+      if (doc == null) {
+        throw ApiException.unauthorized();
+      }
+      return doc;
+    });
+  }
+
+  /**
+   * {@code DELETE /me}: the leaderboards first (they are found through the attempts), then the database in one
+   * transaction, then other features' Redis state, and the tokens last, so a failure on the way can be retried with
+   * the same token.
+   */
+  Future<Void> erase(RoutingContext ctx) {
+    UserPrincipal user = Authenticate.user(ctx);
+    return privacy.quizzesPlayed(user.userId())
+        .compose(quizzes -> {
+          List<Future<Void>> removed = new ArrayList<>();
+          for (long quizId : quizzes) {
+            removed.add(io.wxmp.handlers.common.Redis.bounded(deps.redis().zrem(List.of(
+                io.wxmp.handlers.quiz.Leaderboard.key(quizId), Long.toString(user.userId())))).mapEmpty());
+          }
+          return Future.all(removed);
+        })
+        .compose(v -> privacy.erase(user.userId()))
+        .compose(erased -> {
+          List<Future<Void>> forgotten = new ArrayList<>();
+          config.forgetters().forEach(f -> forgotten.add(f.apply(user.userId())));
+          return Future.all(forgotten);
+        })
+        .compose(v -> deps.sessions().revokeAll(Sessions.Owner.USER, user.userId(), null))
+        .onSuccess(v -> log.info("[{}] user {} erased", RequestIds.of(ctx), user.userId()));
+  }
+
+  Future<JsonObject> avatar(RoutingContext ctx) {
+    UserPrincipal user = Authenticate.user(ctx);
+    return avatars.upload(ctx, user).compose(v -> service.profile(user)).map(AuthRoutes::profileJson);
+  }
+
+  /** The configured templates and how many messages of each the user has accepted and not yet received. */
+  Future<JsonObject> subscriptions(RoutingContext ctx) {
+    return subscriptionsJson(Authenticate.user(ctx));
+  }
+
+  /**
+   * {@code {"templateIds": [...]}}: the ids the user accepted in {@code wx.requestSubscribeMessage} (each acceptance
+   * allows one message); only this mini-program's configured templates.
+   */
+  Future<JsonObject> acceptSubscriptions(RoutingContext ctx) {
+    UserPrincipal user = Authenticate.user(ctx);
+    Input in = Input.of(ctx);
+    List<String> ids = in.strings("templateIds", 10, 128, true);
+    if (ids != null) {
+      for (int i = 0; i < ids.size(); i++) {
+        in.check(config.templates().containsValue(ids.get(i)), "templateIds[" + i + "]",
+            "is not a template of this mini-program");
+      }
+    }
+    in.validate();
+    return subscriptions.accept(user.userId(), ids).compose(v -> subscriptionsJson(user));
+  }
+
+  private Future<JsonObject> subscriptionsJson(UserPrincipal user) {
+    return subscriptions.unused(user.userId()).map(unused -> {
+      JsonObject templates = new JsonObject();
+      config.templates().forEach(templates::put);
+      JsonObject remaining = new JsonObject();
+      config.templates().values().forEach(id -> remaining.put(id, unused.getOrDefault(id, 0L)));
+      return new JsonObject().put("templates", templates).put("remaining", remaining);
+    });
   }
 
   Future<JsonObject> me(RoutingContext ctx) {

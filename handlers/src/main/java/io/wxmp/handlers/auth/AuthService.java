@@ -7,6 +7,7 @@ import cn.binarywang.wx.miniapp.bean.security.WxMaMsgSecCheckCheckRequest;
 import cn.binarywang.wx.miniapp.bean.security.WxMaMsgSecCheckCheckResponse;
 import io.vertx.core.Future;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.FieldCipher;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
 import io.wxmp.handlers.common.UserPrincipal;
@@ -21,12 +22,15 @@ public final class AuthService {
   private final Upstream upstream;
   private final Sessions sessions;
   private final UserRepository users;
+  private final FieldCipher phoneCipher;
 
-  public AuthService(WxMaService wechat, Upstream upstream, Sessions sessions, UserRepository users) {
+  public AuthService(WxMaService wechat, Upstream upstream, Sessions sessions, UserRepository users,
+      FieldCipher phoneCipher) {
     this.wechat = wechat;
     this.upstream = upstream;
     this.sessions = sessions;
     this.users = users;
+    this.phoneCipher = phoneCipher;
   }
 
   public record Login(String token, long expiresIn, UserRepository.LoginRow user) {}
@@ -48,7 +52,8 @@ public final class AuthService {
           if (phone == null || phone.isBlank()) {
             return Future.failedFuture(new ApiException(401, "invalid_wx_code", "WeChat returned no phone number."));
           }
-          return users.setPhone(user.userId(), phone).map(v -> mask(phone));
+          // stored encrypted (AES-GCM, key from configuration); only the masked number is ever shown
+          return users.setPhone(user.userId(), phoneCipher.encrypt(phone)).map(v -> mask(phone));
         });
   }
 
@@ -72,6 +77,11 @@ public final class AuthService {
 
   public Future<Void> logout(String token) {
     return sessions.revokeUser(token);
+  }
+
+  /** Log out everywhere: every token of the user, this one included. */
+  public Future<Void> logoutEverywhere(UserPrincipal user) {
+    return sessions.revokeAll(Sessions.Owner.USER, user.userId(), null);
   }
 
   static String mask(String phone) {

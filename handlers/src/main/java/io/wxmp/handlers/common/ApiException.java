@@ -11,17 +11,33 @@ public final class ApiException extends RuntimeException {
   private final String code;
   private final JsonObject fields;
   private final Integer retryAfterSeconds;
+  private final JsonObject extra;
 
   public ApiException(int status, String code, String message) {
     this(status, code, message, null, null);
   }
 
   private ApiException(int status, String code, String message, JsonObject fields, Integer retryAfterSeconds) {
+    this(status, code, message, fields, retryAfterSeconds, null);
+  }
+
+  private ApiException(int status, String code, String message, JsonObject fields, Integer retryAfterSeconds,
+      JsonObject extra) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
     this.fields = fields;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.extra = extra;
+  }
+
+  /**
+   * The same error with one more top-level key beside {@code error} (a 409 {@code already_submitted} carries the
+   * stored {@code result}).
+   */
+  public ApiException with(String key, Object value) {
+    JsonObject more = extra == null ? new JsonObject() : extra.copy();
+    return new ApiException(status, code, getMessage(), fields, retryAfterSeconds, more.put(key, value));
   }
 
   public static ApiException badRequest(String message) {
@@ -31,6 +47,11 @@ public final class ApiException extends RuntimeException {
   /** A validation failure naming each field that is wrong. */
   public static ApiException invalid(JsonObject fields) {
     return new ApiException(400, "bad_request", "Some fields are invalid.", fields, null);
+  }
+
+  /** WeChat content security judged the named fields risky (422). */
+  public static ApiException contentRejected(JsonObject fields) {
+    return new ApiException(422, "content_rejected", "WeChat judged some of the text risky.", fields, null);
   }
 
   public static ApiException unauthorized() {
@@ -78,6 +99,7 @@ public final class ApiException extends RuntimeException {
     if (fields != null) {
       error.put("fields", fields);
     }
-    return new JsonObject().put("error", error);
+    JsonObject body = extra == null ? new JsonObject() : extra.copy();
+    return body.put("error", error);
   }
 }

@@ -5,11 +5,13 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Route handlers that resolve the bearer token into a principal (401 otherwise) and helpers to read it back.
- * Mount {@link #users} in front of user routes and {@link #merchants} in front of every admin route.
+ * Mount {@link #users} in front of user routes, {@link #merchants} in front of every admin route and
+ * {@link #operators} in front of every platform route.
  */
 public final class Authenticate {
   private static final String USER = "wxmp.user";
   private static final String MERCHANT = "wxmp.merchant";
+  private static final String OPERATOR = "wxmp.operator";
   private static final String TOKEN = "wxmp.token";
 
   private Authenticate() {}
@@ -29,12 +31,38 @@ public final class Authenticate {
     };
   }
 
+  /**
+   * Merchant tokens. A token whose account must still change its one-time password opens only
+   * {@code POST /admin/password} and {@code /admin/logout} (403 {@code password_change_required} elsewhere).
+   */
   public static Handler<RoutingContext> merchants(Sessions sessions) {
     return ctx -> {
       String token = bearer(ctx);
       sessions.merchant(token).onComplete(result -> {
+        if (result.failed()) {
+          ctx.fail(result.cause());
+          return;
+        }
+        MerchantPrincipal merchant = result.result();
+        String path = ctx.request().path();
+        if (merchant.mustChangePassword() && !path.endsWith("/admin/password") && !path.endsWith("/admin/logout")) {
+          ctx.fail(new ApiException(403, "password_change_required",
+              "Change the one-time password first (POST /admin/password)."));
+          return;
+        }
+        ctx.put(MERCHANT, merchant);
+        ctx.put(TOKEN, token);
+        ctx.next();
+      });
+    };
+  }
+
+  public static Handler<RoutingContext> operators(Sessions sessions) {
+    return ctx -> {
+      String token = bearer(ctx);
+      sessions.operator(token).onComplete(result -> {
         if (result.succeeded()) {
-          ctx.put(MERCHANT, result.result());
+          ctx.put(OPERATOR, result.result());
           ctx.put(TOKEN, token);
           ctx.next();
         } else {
@@ -58,6 +86,19 @@ public final class Authenticate {
       throw ApiException.unauthorized();
     }
     return merchant;
+  }
+
+  /** The merchant principal when the request carries a merchant token, else null. */
+  public static MerchantPrincipal merchantOrNull(RoutingContext ctx) {
+    return ctx.get(MERCHANT);
+  }
+
+  public static OperatorPrincipal operator(RoutingContext ctx) {
+    OperatorPrincipal operator = ctx.get(OPERATOR);
+    if (operator == null) {
+      throw ApiException.unauthorized();
+    }
+    return operator;
   }
 
   public static String token(RoutingContext ctx) {

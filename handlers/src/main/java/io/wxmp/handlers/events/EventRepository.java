@@ -46,11 +46,9 @@ public final class EventRepository {
         FROM kept
       )
       SELECT id, ord FROM kept""";
-  /** Items an event may name (anything but a draft, which no user was shown) and users a share may come from. */
-  private static final String LOOKUP = """
-      SELECT true AS is_item, id, tags FROM items WHERE id = ANY($1) AND status <> 'draft'
-      UNION ALL
-      SELECT false, id, NULL FROM users WHERE id = ANY($2)""";
+  /** Items an event may name: anything but a draft, which no user was shown. */
+  private static final String ITEM_TAGS = "SELECT id, tags FROM items WHERE id = ANY($1) AND status <> 'draft'";
+  private static final String USERS = "SELECT id FROM users WHERE id = ANY($1)";
   private static final String ENSURE_PARTITION = "SELECT events_ensure_partition($1)";
   private static final String DROP_PARTITIONS = "SELECT events_drop_partitions_before($1)";
   private static final String DELETE_OLD_EVENTS = """
@@ -63,31 +61,34 @@ public final class EventRepository {
   public record NewEvent(String clientId, long itemId, String type, OffsetDateTime at, Integer dwellMs,
       FeedToken token, Long refUserId) {}
 
-  /** What a batch's lookup found: the known items with their tags, and the known users. */
-  public record Known(Map<Long, List<String>> itemTags, Set<Long> users) {}
-
   private final Pool pg;
 
   public EventRepository(Pool pg) {
     this.pg = pg;
   }
 
-  public Future<Known> lookup(Set<Long> itemIds, Set<Long> userIds) {
-    return pg.preparedQuery(LOOKUP)
-        .execute(Tuple.tuple().addArrayOfLong(itemIds.toArray(new Long[0])).addArrayOfLong(userIds.toArray(new Long[0])))
-        .map(rows -> {
-          Map<Long, List<String>> items = new HashMap<>();
-          Set<Long> users = new HashSet<>();
-          for (Row row : rows) {
-            if (row.getBoolean("is_item")) {
-              String[] tags = row.getArrayOfStrings("tags");
-              items.put(row.getLong("id"), tags == null ? List.of() : Arrays.asList(tags));
-            } else {
-              users.add(row.getLong("id"));
-            }
-          }
-          return new Known(items, users);
-        });
+  /** The tags of each item among {@code ids} that events may name; the others are absent. */
+  public Future<Map<Long, List<String>>> itemTags(Set<Long> ids) {
+    return pg.preparedQuery(ITEM_TAGS).execute(Tuple.tuple().addArrayOfLong(ids.toArray(new Long[0]))).map(rows -> {
+      Map<Long, List<String>> items = new HashMap<>();
+      for (Row row : rows) {
+        String[] tags = row.getArrayOfStrings("tags");
+        items.put(row.getLong("id"), tags == null ? List.of() : Arrays.asList(tags));
+      }
+      return items;
+    });
+  }
+
+  /** Which of {@code ids} are users. */
+  public Future<Set<Long>> knownUsers(Set<Long> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(Set.of());
+    }
+    return pg.preparedQuery(USERS).execute(Tuple.tuple().addArrayOfLong(ids.toArray(new Long[0]))).map(rows -> {
+      Set<Long> users = new HashSet<>();
+      rows.forEach(r -> users.add(r.getLong(0)));
+      return users;
+    });
   }
 
   /**

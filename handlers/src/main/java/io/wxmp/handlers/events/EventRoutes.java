@@ -49,8 +49,15 @@ public final class EventRoutes {
 
   Future<JsonObject> post(RoutingContext ctx) {
     long userId = Authenticate.user(ctx).userId();
-    // the limit counts every request, a malformed one too
-    return service.admit(userId).compose(v -> service.ingest(userId, parse(ctx, userId)))
+    // the limit counts every request, a malformed one too, and is asked while the batch is checked
+    Future<Void> admitted = service.admit(userId);
+    List<EventService.Incoming> batch;
+    try {
+      batch = parse(ctx, userId);
+    } catch (RuntimeException invalid) {
+      return admitted.compose(v -> Future.failedFuture(invalid));
+    }
+    return service.ingest(userId, batch, admitted)
         .map(outcome -> new JsonObject().put("accepted", outcome.accepted()).put("duplicates", outcome.duplicates()));
   }
 

@@ -33,14 +33,16 @@ public final class EventService {
   public record Outcome(int accepted, int duplicates) {}
 
   private final EventRepository repository;
+  private final KnownItems items;
   private final OnlineState online;
   private final EventListener listeners;
   private final RateLimiter limiter;
   private final byte[] tokenKey;
 
-  public EventService(EventRepository repository, OnlineState online, EventListener listeners, RateLimiter limiter,
-      byte[] tokenKey) {
+  public EventService(io.vertx.core.Vertx vertx, EventRepository repository, OnlineState online,
+      EventListener listeners, RateLimiter limiter, byte[] tokenKey) {
     this.repository = repository;
+    this.items = new KnownItems(vertx, repository);
     this.online = online;
     this.listeners = listeners;
     this.limiter = limiter;
@@ -56,8 +58,11 @@ public final class EventService {
     return limiter.acquire(Long.toString(userId));
   }
 
-  /** Stores a client batch as a whole (400 naming the index when an item or a sharing user is unknown). */
-  public Future<Outcome> ingest(long userId, List<Incoming> batch) {
+  /**
+   * Stores a client batch as a whole (400 naming the index when an item or a sharing user is unknown) once
+   * {@code admitted} (the rate limit, taken in parallel with the lookups) says yes.
+   */
+  public Future<Outcome> ingest(long userId, List<Incoming> batch, Future<Void> admitted) {
     Set<Long> itemIds = new HashSet<>();
     Set<Long> refs = new HashSet<>();
     for (Incoming e : batch) {
@@ -66,13 +71,16 @@ public final class EventService {
         refs.add(e.refUserId());
       }
     }
-    return repository.lookup(itemIds, refs).compose(known -> {
+    Future<Map<Long, List<String>>> known = items.tags(itemIds);
+    Future<Set<Long>> users = repository.knownUsers(refs);
+    return admitted.compose(v -> Future.all(known, users)).compose(found -> {
+      Map<Long, List<String>> itemTags = known.result();
       JsonObject fields = new JsonObject();
       for (Incoming e : batch) {
-        if (!known.itemTags().containsKey(e.itemId())) {
+        if (!itemTags.containsKey(e.itemId())) {
           fields.put("events[" + e.index() + "].itemId", "is not a known item");
         }
-        if (e.refUserId() != null && !known.users().contains(e.refUserId())) {
+        if (e.refUserId() != null && !users.result().contains(e.refUserId())) {
           fields.put("events[" + e.index() + "].ref", "is not a known user");
         }
       }
@@ -91,7 +99,7 @@ public final class EventService {
         rows.add(new NewEvent(e.clientId(), e.itemId(), e.type(), e.at(), e.dwellMs(), honoured(userId, e),
             e.refUserId()));
       }
-      return store(userId, rows, known.itemTags()).map(accepted -> new Outcome(accepted, batch.size() - accepted));
+      return store(userId, rows, itemTags).map(accepted -> new Outcome(accepted, batch.size() - accepted));
     });
   }
 
@@ -102,7 +110,7 @@ public final class EventService {
   public Future<Integer> recordServerEvents(long userId, List<NewEvent> events) {
     Set<Long> itemIds = new HashSet<>();
     events.forEach(e -> itemIds.add(e.itemId()));
-    return repository.lookup(itemIds, Set.of()).compose(known -> store(userId, events, known.itemTags()));
+    return items.tags(itemIds).compose(tags -> store(userId, events, tags));
   }
 
   /** The token counts only when it verifies and was issued to this user for this item; else the event has none. */

@@ -45,6 +45,15 @@ public record Item(long id, long merchantId, String kind, String title, String s
         .put("updatedAt", Json.time(updatedAt));
   }
 
+  /** What the audit log compares: the merchant's view without ids and times. */
+  public JsonObject auditJson() {
+    JsonObject json = toAdminJson();
+    json.remove("id");
+    json.remove("createdAt");
+    json.remove("updatedAt");
+    return json;
+  }
+
   /** The user's view (API.md Item): the body only when the item is free or the user has it. */
   public JsonObject toUserJson(boolean unlocked) {
     boolean locked = !free() && !unlocked;

@@ -4,7 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Authenticate;
+import io.wxmp.handlers.common.ContentSecurity;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.common.Input;
@@ -22,7 +24,8 @@ public final class ItemRoutes {
   }
 
   public static Router create(Deps deps) {
-    ItemRoutes routes = new ItemRoutes(new ItemService(new ItemRepository(deps.pg())));
+    ItemRoutes routes = new ItemRoutes(new ItemService(new ItemRepository(deps.pg()),
+        new ContentSecurity(deps.wechat(), deps.upstream())));
     Router router = Router.router(deps.vertx());
     router.post("/admin/items").handler(Respond.status(201, routes::create));
     router.get("/admin/items").handler(Respond.json(routes::list));
@@ -42,7 +45,7 @@ public final class ItemRoutes {
     Item draft = new Item(0, merchant.merchantId(), kind, null, "", "", null, null, List.of(), null, null, "draft",
         null, null);
     Item item = read(in, draft, true);
-    return service.create(merchant, item).map(Item::toAdminJson);
+    return service.create(merchant, Audit.who(ctx), item).map(Item::toAdminJson);
   }
 
   Future<JsonObject> list(RoutingContext ctx) {
@@ -65,7 +68,7 @@ public final class ItemRoutes {
     long id = Ids.path(ctx, "id");
     merchant.requireWriter();
     Input in = Input.of(ctx);
-    return service.update(merchant, id, current -> {
+    return service.update(merchant, Audit.who(ctx), id, current -> {
       if (in.has("kind") && !current.kind().equals(in.raw().getValue("kind"))) {
         in.error("kind", "cannot be changed; create a new item");
       }
@@ -74,7 +77,7 @@ public final class ItemRoutes {
   }
 
   Future<Void> archive(RoutingContext ctx) {
-    return service.archive(Authenticate.merchant(ctx), Ids.path(ctx, "id"));
+    return service.archive(Authenticate.merchant(ctx), Audit.who(ctx), Ids.path(ctx, "id"));
   }
 
   Future<JsonObject> forUser(RoutingContext ctx) {

@@ -2,21 +2,53 @@ package io.wxmp.handlers.items;
 
 import io.vertx.core.Future;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
+import io.wxmp.handlers.common.ContentSecurity;
 import io.wxmp.handlers.common.MerchantPrincipal;
 import io.wxmp.handlers.common.UserPrincipal;
 import java.util.List;
 
-/** Item rules: merchants see and change only their own items; users read published items, locked unless owned. */
+/**
+ * Item rules: merchants see and change only their own items, every write audited; what is published passes WeChat
+ * content security first; users read published items of active merchants, locked unless owned.
+ */
 public final class ItemService {
   private final ItemRepository items;
+  private final ContentSecurity content;
 
-  public ItemService(ItemRepository items) {
+  public ItemService(ItemRepository items, ContentSecurity content) {
     this.items = items;
+    this.content = content;
   }
 
-  public Future<Item> create(MerchantPrincipal m, Item item) {
+  public Future<Item> create(MerchantPrincipal m, Audit.Who who, Item item) {
     m.requireWriter();
-    return items.insert(m.merchantId(), item);
+    return checkContent(null, item).compose(v -> items.insert(m.merchantId(), item, who));
+  }
+
+  /**
+   * Published text goes through content security: on publishing, every text; on editing a published item, the texts
+   * that changed. Drafts are not checked (they are checked when published).
+   */
+  private Future<Void> checkContent(Item before, Item after) {
+    if (!"published".equals(after.status())) {
+      return Future.succeededFuture();
+    }
+    boolean all = before == null || !"published".equals(before.status());
+    java.util.Map<String, String> texts = new java.util.LinkedHashMap<>();
+    if (all || !java.util.Objects.equals(before.title(), after.title())) {
+      texts.put("title", after.title());
+    }
+    if (all || !java.util.Objects.equals(before.summary(), after.summary())) {
+      texts.put("summary", after.summary());
+    }
+    if (all || !java.util.Objects.equals(before.body(), after.body())) {
+      texts.put("body", after.body());
+    }
+    if (all || !java.util.Objects.equals(before.preview(), after.preview())) {
+      texts.put("preview", after.preview());
+    }
+    return content.check(texts);
   }
 
   public Future<Item> get(MerchantPrincipal m, long id) {
@@ -28,15 +60,17 @@ public final class ItemService {
   }
 
   /** Applies {@code change} to the current item (validation included) and stores the result. */
-  public Future<Item> update(MerchantPrincipal m, long id, java.util.function.Function<Item, Item> change) {
+  public Future<Item> update(MerchantPrincipal m, Audit.Who who, long id, java.util.function.Function<Item, Item> change) {
     m.requireWriter();
-    return items.byIdForMerchant(id, m.merchantId()).map(ItemService::found).map(change)
-        .compose(updated -> items.update(m.merchantId(), updated)).map(ItemService::found);
+    return items.update(m.merchantId(), id, current -> {
+      Item updated = change.apply(current);
+      return checkContent(current, updated).map(updated);
+    }, who).map(ItemService::found);
   }
 
-  public Future<Void> archive(MerchantPrincipal m, long id) {
+  public Future<Void> archive(MerchantPrincipal m, Audit.Who who, long id) {
     m.requireWriter();
-    return items.archive(id, m.merchantId()).map(done -> {
+    return items.archive(id, m.merchantId(), who).map(done -> {
       if (!done) {
         throw ApiException.notFound();
       }
@@ -45,11 +79,12 @@ public final class ItemService {
   }
 
   /**
-   * An item as a user sees it: published ones, and ones the user bought even after they were archived. A membership
+   * An item as a user sees it: published ones, and ones the user bought even after they were archived; nothing of a
+   * suspended merchant. A membership
    * opens what its merchant publishes, never a draft or an archived item the member did not buy.
    */
   public Future<UserView> forUser(UserPrincipal user, long id) {
-    return items.byId(id).map(ItemService::found).compose(item -> "published".equals(item.status())
+    return items.byIdForUsers(id).map(ItemService::found).compose(item -> "published".equals(item.status())
         ? items.owns(user.userId(), item).map(owned -> new UserView(item, owned))
         : items.entitled(user.userId(), item.id()).map(entitled -> {
           if (!entitled) {

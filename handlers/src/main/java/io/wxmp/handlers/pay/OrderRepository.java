@@ -100,7 +100,7 @@ public final class OrderRepository {
         AND refunded_fen + $3 <= amount_fen
       RETURNING id""";
   private static final String INSERT_REFUND = """
-      INSERT INTO refunds (order_id, out_refund_no, amount_fen, reason) VALUES ($1, $2, $3, $4)""";
+      INSERT INTO refunds (order_id, out_refund_no, amount_fen, reason, requested_by) VALUES ($1, $2, $3, $4, $5)""";
   private static final String LOCK_REFUND = """
       SELECT r.id AS refund_id, r.amount_fen AS refund_fen, r.status AS refund_status, o.id AS order_id
       FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.out_refund_no = $1 FOR UPDATE OF r, o""";
@@ -242,8 +242,11 @@ public final class OrderRepository {
         .map(rows -> rows.rowCount() == 1);
   }
 
-  Future<Void> insertRefund(SqlClient tx, long orderId, String outRefundNo, long amountFen, String reason) {
-    return tx.preparedQuery(INSERT_REFUND).execute(Tuple.of(orderId, outRefundNo, amountFen, reason)).mapEmpty();
+  /** {@code requestedBy}: the merchant account that asked for the refund. */
+  Future<Void> insertRefund(SqlClient tx, long orderId, String outRefundNo, long amountFen, String reason,
+      Long requestedBy) {
+    return tx.preparedQuery(INSERT_REFUND).execute(Tuple.of(orderId, outRefundNo, amountFen, reason, requestedBy))
+        .mapEmpty();
   }
 
   record LockedRefund(long refundId, long refundFen, String status, long orderId) {}

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Ids;
@@ -107,7 +108,7 @@ public final class OrderRoutes {
     Long amount = in.integer("amount", 1, Long.MAX_VALUE / 2, false);
     String reason = in.string("reason", 1, 80, true);
     in.validate();
-    return service.refund(merchant, id, amount, reason).map(Order::toAdminJson);
+    return service.refund(merchant, Audit.who(ctx), id, amount, reason).map(Order::toAdminJson);
   }
 
   void paymentNotify(RoutingContext ctx) {

@@ -3,6 +3,7 @@ package io.wxmp.handlers.pay;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.MerchantPrincipal;
 import io.wxmp.handlers.common.UserPrincipal;
 import io.wxmp.handlers.items.Item;
@@ -46,7 +47,7 @@ public final class OrderService {
         : orders.byIdempotencyKey(user.userId(), idempotencyKey);
     return earlier.compose(existing -> existing != null
         ? replay(user, existing, itemId)
-        : items.byId(itemId).compose(item -> {
+        : items.byIdForUsers(itemId).compose(item -> {
           if (item == null || !"published".equals(item.status())) {
             throw ApiException.notFound();
           }
@@ -100,7 +101,12 @@ public final class OrderService {
     if (existing.payParams() != null || !"pending".equals(existing.status())) {
       return Future.succeededFuture(new Created(existing, existing.payParams(), false));
     }
-    return items.byId(itemId).compose(item -> prepay(user, existing, item.title()))
+    return items.byIdForUsers(itemId).compose(item -> {
+          if (item == null) {
+            throw ApiException.notFound();
+          }
+          return prepay(user, existing, item.title());
+        })
         .map(params -> new Created(existing, params, false));
   }
 
@@ -163,7 +169,7 @@ public final class OrderService {
    * Starts a refund: the order moves to refunding and the refund row is committed before WeChat Pay is called, so
    * the refund notify always finds them. {@code amountFen} null refunds what is left.
    */
-  public Future<Order> refund(MerchantPrincipal m, long orderId, Long amountFen, String reason) {
+  public Future<Order> refund(MerchantPrincipal m, Audit.Who who, long orderId, Long amountFen, String reason) {
     m.requireOwner();
     String outRefundNo = "R" + newOutTradeNo().substring(1);
     return getForMerchant(m, orderId).compose(order -> {
@@ -177,7 +183,10 @@ public final class OrderService {
                   throw ApiException.conflict("conflict", "Only a paid order can be refunded, once at a time, "
                       + "and never for more than was paid.");
                 }
-                return orders.insertRefund(tx, orderId, outRefundNo, amount, reason);
+                return orders.insertRefund(tx, orderId, outRefundNo, amount, reason, m.accountId())
+                    .compose(v -> Audit.record(tx, who, "order.refund", "order", orderId, new JsonObject()
+                        .put("outRefundNo", outRefundNo).put("amount", amount).put("reason", reason)
+                        .put("status", new JsonObject().put("from", order.status()).put("to", "refunding"))));
               }))
           .compose(v -> gateway.refund(order.outTradeNo(), outRefundNo, amount, order.amountFen(), reason)
               .compose(state -> "PROCESSING".equals(state.status()) ? Future.succeededFuture()

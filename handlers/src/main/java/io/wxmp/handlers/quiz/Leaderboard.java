@@ -54,7 +54,7 @@ public final class Leaderboard {
   public record Top(List<Entry> entries, Entry me, Long myRank) {}
 
   /** The hash tag keeps a quiz's keys in one cluster slot, as the Lua scripts and ZUNIONSTORE need. */
-  static String key(long quizId) {
+  public static String key(long quizId) {
     return "wxmp:quiz:{" + quizId + "}:board";
   }
 

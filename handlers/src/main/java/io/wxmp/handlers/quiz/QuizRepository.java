@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
+import io.wxmp.handlers.common.Audit;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,11 +55,20 @@ public final class QuizRepository {
       WHERE id = $1 AND merchant_id = $2
       RETURNING\s""" + QUIZ_COLUMNS;
   /** What a user may see: published and inside its window (server time). */
+  private static final String MERCHANT_ACTIVE =
+      " AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = quizzes.merchant_id AND m.status = 'active')";
   private static final String OPEN_QUIZ = "SELECT " + QUIZ_COLUMNS + " FROM quizzes " + """
        WHERE id = $1 AND status = 'published'
-        AND (start_at IS NULL OR start_at <= now()) AND (end_at IS NULL OR now() < end_at)""";
+        AND (start_at IS NULL OR start_at <= now()) AND (end_at IS NULL OR now() < end_at)""" + MERCHANT_ACTIVE;
   private static final String PUBLISHED_QUIZ = "SELECT " + QUIZ_COLUMNS
-      + " FROM quizzes WHERE id = $1 AND status = 'published'";
+      + " FROM quizzes WHERE id = $1 AND status = 'published'" + MERCHANT_ACTIVE;
+  /** GET /quizzes: published, open now, of active merchants, newest first. */
+  private static final String OPEN_LIST = "SELECT " + QUIZ_COLUMNS + """
+      , (SELECT count(*) FROM quiz_questions qq WHERE qq.quiz_id = quizzes.id AND qq.version = quizzes.version)
+        AS question_count
+      FROM quizzes WHERE status = 'published'
+        AND (start_at IS NULL OR start_at <= now()) AND (end_at IS NULL OR now() < end_at)
+        AND ($1::bigint IS NULL OR id < $1)""" + MERCHANT_ACTIVE + " ORDER BY id DESC LIMIT $2";
   /**
    * Starts the next attempt in one statement: only for an open quiz, only while attempt_no stays within
    * max_attempts; the unique (quiz_id, user_id, attempt_no) key turns a concurrent start of the same number into
@@ -69,6 +79,7 @@ public final class QuizRepository {
         SELECT id, version, time_limit_sec, max_attempts FROM quizzes
         WHERE id = $1 AND status = 'published'
           AND (start_at IS NULL OR start_at <= now()) AND (end_at IS NULL OR now() < end_at)
+          AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = quizzes.merchant_id AND m.status = 'active')
       ), n AS (
         SELECT COALESCE(max(attempt_no), 0) + 1 AS next FROM quiz_attempts WHERE quiz_id = $1 AND user_id = $2
       )
@@ -79,10 +90,15 @@ public final class QuizRepository {
              now(), now() + make_interval(secs => q.time_limit_sec)
       FROM q, n WHERE n.next <= q.max_attempts
       RETURNING id, quiz_version, question_order, started_at, deadline""";
+  /** The user's own attempt, with its stored result; not for a quiz of a suspended merchant. */
   private static final String ATTEMPT = """
-      SELECT a.id, a.quiz_id, a.quiz_version, a.question_order, a.deadline, a.submitted_at, q.points_per_correct
+      SELECT a.id, a.quiz_id, a.quiz_version, a.question_order, a.started_at, a.deadline, a.submitted_at,
+             a.score, a.total, a.points_awarded, a.duration_ms, q.points_per_correct
       FROM quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id
+      JOIN merchants m ON m.id = q.merchant_id AND m.status = 'active'
       WHERE a.id = $1 AND a.quiz_id = $2 AND a.user_id = $3""";
+  private static final String ATTEMPT_ANSWERS = """
+      SELECT question_id, choice_id, correct FROM quiz_attempt_answers WHERE attempt_id = $1""";
   /**
    * The whole submit as one statement, so one transaction: the exactly-once gate (only an unsubmitted attempt
    * inside deadline + grace becomes submitted) and, only if it passed, the graded answers, the points award and the
@@ -158,7 +174,11 @@ public final class QuizRepository {
       OffsetDateTime deadline) {}
 
   public record Attempt(long id, long quizId, int version, List<Long> questionOrder, OffsetDateTime deadline,
-      OffsetDateTime submittedAt, int pointsPerCorrect) {}
+      OffsetDateTime submittedAt, int pointsPerCorrect, OffsetDateTime startedAt, Integer score, Integer total,
+      Integer pointsAwarded, Long durationMs) {}
+
+  /** One stored answer of a submitted attempt. */
+  public record StoredAnswer(long questionId, long choiceId, boolean correct) {}
 
   /** What one submit writes: the graded answers, the award and the interest events. */
   public record Grading(int score, int total, int points, List<Long> questionIds, List<Long> choiceIds,
@@ -169,11 +189,32 @@ public final class QuizRepository {
   // ---- admin ----
 
   public Future<Quiz> create(long merchantId, QuizFields f, List<NewQuestion> questions) {
+    return create(merchantId, f, questions, null);
+  }
+
+  /** Creates the quiz and its first question set, with its audit entry when {@code who} is given. */
+  public Future<Quiz> create(long merchantId, QuizFields f, List<NewQuestion> questions, Audit.Who who) {
     return pg.withTransaction(tx -> tx.preparedQuery(INSERT_QUIZ)
         .execute(Tuple.from(new Object[] {merchantId, f.title(), f.timeLimitSec(), f.maxAttempts(),
             f.pointsPerCorrect(), f.startAt(), f.endAt(), f.status()}))
         .map(rows -> quiz(rows.iterator().next()))
-        .compose(quiz -> insertContent(tx, quiz.id(), quiz.version(), questions).map(quiz)));
+        .compose(quiz -> insertContent(tx, quiz.id(), quiz.version(), questions).map(quiz))
+        .compose(quiz -> who == null ? Future.succeededFuture(quiz)
+            : Audit.record(tx, who, "quiz.create", "quiz", quiz.id(),
+                Audit.diff(null, auditJson(f).put("questions", questionsJson(questions)))).map(quiz)));
+  }
+
+  /** What the audit log compares of a quiz's settings. */
+  static JsonObject auditJson(QuizFields f) {
+    return new JsonObject().put("title", f.title()).put("timeLimitSec", f.timeLimitSec())
+        .put("maxAttempts", f.maxAttempts()).put("pointsPerCorrect", f.pointsPerCorrect())
+        .put("startAt", f.startAt() == null ? null : f.startAt().toString())
+        .put("endAt", f.endAt() == null ? null : f.endAt().toString()).put("status", f.status());
+  }
+
+  static QuizFields fields(Quiz q) {
+    return new QuizFields(q.title(), q.timeLimitSec(), q.maxAttempts(), q.pointsPerCorrect(), q.startAt(), q.endAt(),
+        q.status());
   }
 
   public Future<Quiz> merchantQuiz(long id, long merchantId) {
@@ -193,21 +234,29 @@ public final class QuizRepository {
    * Applies a patch under a row lock: {@code merge} turns the current settings into the new ones (and may fail
    * with a 400, which rolls back). New questions become version + 1; the old set stays for the attempts pinned to it.
    */
-  public Future<Quiz> update(long id, long merchantId, java.util.function.Function<Quiz, QuizFields> merge,
-      List<NewQuestion> questions) {
+  public Future<Quiz> update(long id, long merchantId, java.util.function.Function<Quiz, Future<QuizFields>> merge,
+      List<NewQuestion> questions, Audit.Who who) {
     return pg.withTransaction(tx -> tx.preparedQuery(MERCHANT_QUIZ + " FOR UPDATE").execute(Tuple.of(id, merchantId))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.succeededFuture(null);
           }
           Quiz current = quiz(rows.iterator().next());
-          QuizFields f = merge.apply(current);
-          int version = questions == null ? current.version() : current.version() + 1;
-          Future<Void> content = questions == null ? Future.succeededFuture() : insertContent(tx, id, version, questions);
-          return content.compose(v -> tx.preparedQuery(UPDATE_QUIZ).execute(Tuple.from(new Object[] {id, merchantId,
-                  f.title(), f.timeLimitSec(), f.maxAttempts(), f.pointsPerCorrect(), f.startAt(), f.endAt(),
-                  f.status(), version})))
-              .map(updated -> quiz(updated.iterator().next()));
+          return merge.apply(current).compose(f -> {
+            int version = questions == null ? current.version() : current.version() + 1;
+            Future<Void> content = questions == null ? Future.succeededFuture()
+                : insertContent(tx, id, version, questions);
+            JsonObject changes = Audit.diff(auditJson(fields(current)), auditJson(f));
+            if (questions != null) {
+              changes.put("questions", new JsonObject().put("version", new JsonObject()
+                  .put("from", current.version()).put("to", version)).put("to", questionsJson(questions)));
+            }
+            return content.compose(v -> tx.preparedQuery(UPDATE_QUIZ).execute(Tuple.from(new Object[] {id,
+                    merchantId, f.title(), f.timeLimitSec(), f.maxAttempts(), f.pointsPerCorrect(), f.startAt(),
+                    f.endAt(), f.status(), version})))
+                .map(updated -> quiz(updated.iterator().next()))
+                .compose(updated -> Audit.record(tx, who, "quiz.update", "quiz", id, changes).map(updated));
+          });
         }));
   }
 
@@ -274,7 +323,25 @@ public final class QuizRepository {
       Row r = rows.iterator().next();
       return new Attempt(r.getLong("id"), r.getLong("quiz_id"), r.getInteger("quiz_version"),
           Arrays.asList(r.getArrayOfLongs("question_order")), r.getOffsetDateTime("deadline"),
-          r.getOffsetDateTime("submitted_at"), r.getInteger("points_per_correct"));
+          r.getOffsetDateTime("submitted_at"), r.getInteger("points_per_correct"), r.getOffsetDateTime("started_at"),
+          r.getInteger("score"), r.getInteger("total"), r.getInteger("points_awarded"), r.getLong("duration_ms"));
+    });
+  }
+
+  public Future<List<StoredAnswer>> answers(long attemptId) {
+    return pg.preparedQuery(ATTEMPT_ANSWERS).execute(Tuple.of(attemptId)).map(rows -> {
+      List<StoredAnswer> out = new ArrayList<>();
+      rows.forEach(r -> out.add(new StoredAnswer(r.getLong(0), r.getLong(1), r.getBoolean(2))));
+      return out;
+    });
+  }
+
+  /** Published quizzes open now, of active merchants, newest first. */
+  public Future<List<Quiz>> openList(Long beforeId, int limit) {
+    return pg.preparedQuery(OPEN_LIST).execute(Tuple.of(beforeId, limit)).map(rows -> {
+      List<Quiz> out = new ArrayList<>();
+      rows.forEach(r -> out.add(quiz(r)));
+      return out;
     });
   }
 
@@ -318,13 +385,17 @@ public final class QuizRepository {
   // ---- helpers ----
 
   private static Future<Void> insertContent(SqlClient tx, long quizId, int version, List<NewQuestion> questions) {
+    return tx.preparedQuery(INSERT_CONTENT).execute(Tuple.of(quizId, version, questionsJson(questions))).mapEmpty();
+  }
+
+  private static JsonArray questionsJson(List<NewQuestion> questions) {
     JsonArray json = new JsonArray();
     for (NewQuestion q : questions) {
       JsonArray choices = new JsonArray();
       q.choices().forEach(c -> choices.add(new JsonObject().put("text", c.text()).put("correct", c.correct())));
       json.add(new JsonObject().put("text", q.text()).put("tags", new JsonArray(q.tags())).put("choices", choices));
     }
-    return tx.preparedQuery(INSERT_CONTENT).execute(Tuple.of(quizId, version, json)).mapEmpty();
+    return json;
   }
 
   private static Quiz quiz(Row r) {

@@ -5,7 +5,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Authenticate;
+import io.wxmp.handlers.common.ContentSecurity;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.common.Input;
@@ -54,11 +57,15 @@ public final class QuizRoutes {
   public static Router create(Deps deps, Config config, OnlineState online) {
     QuizRepository repository = new QuizRepository(deps.pg());
     QuizService service = new QuizService(repository, new Leaderboard(deps.vertx(), deps.redis(), repository),
-        config.submitGraceMs(), config.shuffleQuestions(), online);
+        config.submitGraceMs(), config.shuffleQuestions(), online,
+        new ContentSecurity(deps.wechat(), deps.upstream()));
     QuizRoutes routes = new QuizRoutes(service);
     Router router = Router.router(deps.vertx());
+    router.route("/quizzes").handler(Authenticate.users(deps.sessions()));
     router.route("/quizzes/*").handler(Authenticate.users(deps.sessions()));
+    router.get("/quizzes").handler(Respond.json(routes::openList));
     router.get("/quizzes/:id").handler(Respond.json(routes::quiz));
+    router.get("/quizzes/:id/attempts/:attemptId").handler(Respond.json(routes::attempt));
     router.post("/quizzes/:id/attempts").handler(Respond.status(201, routes::start));
     router.post("/quizzes/:id/attempts/:attemptId/submit").handler(Respond.json(routes::submit));
     router.get("/quizzes/:id/leaderboard").handler(Respond.json(routes::leaderboard));
@@ -113,20 +120,49 @@ public final class QuizRoutes {
       }
     }
     in.validate();
-    return service.submit(Authenticate.user(ctx), quizId, attemptId, parsed).map(s -> {
-      JsonArray results = new JsonArray();
-      s.results().forEach(r -> results.add(new JsonObject()
-          .put("questionId", Json.id(r.questionId()))
-          .put("correct", r.correct())
-          .put("correctChoiceId", Json.id(r.correctChoiceId()))));
-      return new JsonObject()
-          .put("score", s.score())
-          .put("total", s.total())
-          .put("results", results)
-          .put("pointsAwarded", s.pointsAwarded())
-          .put("durationMs", s.durationMs())
-          .put("rank", s.rank());
-    });
+    return service.submit(Authenticate.user(ctx), quizId, attemptId, parsed).map(QuizRoutes::submissionJson);
+  }
+
+  /** The submit answer; also the stored {@code result} of an attempt and of a 409 {@code already_submitted}. */
+  static JsonObject submissionJson(QuizService.Submission s) {
+    JsonArray results = new JsonArray();
+    s.results().forEach(r -> results.add(new JsonObject()
+        .put("questionId", Json.id(r.questionId()))
+        .put("correct", r.correct())
+        .put("correctChoiceId", Json.id(r.correctChoiceId()))));
+    return new JsonObject()
+        .put("score", s.score())
+        .put("total", s.total())
+        .put("results", results)
+        .put("pointsAwarded", s.pointsAwarded())
+        .put("durationMs", s.durationMs())
+        .put("rank", s.rank());
+  }
+
+  /** {@code GET /quizzes/{id}/attempts/{attemptId}}: the user's own attempt, with its result once submitted. */
+  Future<JsonObject> attempt(RoutingContext ctx) {
+    long quizId = Ids.path(ctx, "id");
+    long attemptId = Ids.path(ctx, "attemptId");
+    return service.attemptView(Authenticate.user(ctx), quizId, attemptId).map(view -> new JsonObject()
+        .put("attemptId", Json.id(view.attempt().id()))
+        .put("startedAt", Json.time(view.attempt().startedAt()))
+        .put("deadline", Json.time(view.attempt().deadline()))
+        .put("status", view.status())
+        .put("result", view.result() == null ? null : submissionJson(view.result())));
+  }
+
+  /** {@code GET /quizzes}: published quizzes open now, newest first. */
+  Future<JsonObject> openList(RoutingContext ctx) {
+    Paging paging = Paging.of(ctx);
+    return service.openQuizzes(paging.beforeId(), paging.fetch()).map(quizzes -> paging.page("items", quizzes,
+        Quiz::id, q -> new JsonObject()
+            .put("id", Json.id(q.id()))
+            .put("title", q.title())
+            .put("timeLimitSec", q.timeLimitSec())
+            .put("maxAttempts", q.maxAttempts())
+            .put("questionCount", q.questionCount())
+            .put("startAt", Json.time(q.startAt()))
+            .put("endAt", Json.time(q.endAt()))));
   }
 
   Future<JsonObject> leaderboard(RoutingContext ctx) {
@@ -196,7 +232,7 @@ public final class QuizRoutes {
     in.validate();
     QuizFields fields = new QuizFields(title, timeLimitSec.intValue(), maxAttempts.intValue(),
         pointsPerCorrect.intValue(), startAt, endAt, status == null ? "draft" : status);
-    return service.create(merchant, fields, questions).map(QuizRoutes::adminJson);
+    return service.create(merchant, Audit.who(ctx), fields, questions).map(QuizRoutes::adminJson);
   }
 
   Future<JsonObject> list(RoutingContext ctx) {
@@ -227,7 +263,7 @@ public final class QuizRoutes {
     in.validate();
     QuizService.QuizPatch patch = new QuizService.QuizPatch(title, toInt(timeLimitSec), toInt(maxAttempts),
         toInt(pointsPerCorrect), in.has("startAt"), startAt, in.has("endAt"), endAt, status, questions);
-    return service.update(merchant, id, patch).map(QuizRoutes::adminJson);
+    return service.update(merchant, Audit.who(ctx), id, patch).map(QuizRoutes::adminJson);
   }
 
   /** Questions with their choices; exactly one correct choice per question. Ids sent by the client are ignored. */

@@ -3,8 +3,11 @@ package io.wxmp.handlers.quiz;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
+import io.wxmp.handlers.common.ContentSecurity;
 import io.wxmp.handlers.common.MerchantPrincipal;
 import io.wxmp.handlers.common.UserPrincipal;
+import io.wxmp.handlers.quiz.QuizRepository.Attempt;
 import io.wxmp.handlers.events.OnlineState;
 import io.wxmp.handlers.quiz.QuizRepository.Content;
 import io.wxmp.handlers.quiz.QuizRepository.NewQuestion;
@@ -38,11 +41,17 @@ public final class QuizService {
   /** Question sets never change once written (edits make a new version), so they can be cached by version. */
   private final Map<String, Content> contents = new ConcurrentHashMap<>();
 
-  /** @param online where the interest tags of answered questions go once a submit commits (the feed reads them) */
+  private final ContentSecurity contentSecurity;
+
+  /**
+   * @param online where the interest tags of answered questions go once a submit commits (the feed reads them)
+   * @param contentSecurity WeChat's check of what a merchant publishes
+   */
   public QuizService(QuizRepository repository, Leaderboard leaderboard, long graceMs, boolean shuffle,
-      OnlineState online) {
+      OnlineState online, ContentSecurity contentSecurity) {
     this.online = online;
     this.repository = repository;
+    this.contentSecurity = contentSecurity;
     this.leaderboard = leaderboard;
     this.graceMs = graceMs;
     this.shuffle = shuffle;
@@ -66,9 +75,40 @@ public final class QuizService {
 
   // ---- merchants ----
 
-  public Future<QuizView> create(MerchantPrincipal merchant, QuizFields fields, List<NewQuestion> questions) {
+  public Future<QuizView> create(MerchantPrincipal merchant, Audit.Who who, QuizFields fields,
+      List<NewQuestion> questions) {
     merchant.requireWriter();
-    return repository.create(merchant.merchantId(), fields, questions).compose(this::view);
+    Future<Void> checked = "published".equals(fields.status())
+        ? contentSecurity.check(texts(fields.title(), questions)) : Future.succeededFuture();
+    return checked.compose(v -> repository.create(merchant.merchantId(), fields, questions, who)).compose(this::view);
+  }
+
+  /** A quiz's texts for content security, named as the request names them ({@code questions[2].choices[0].text}). */
+  private static Map<String, String> texts(String title, List<NewQuestion> questions) {
+    Map<String, String> texts = new java.util.LinkedHashMap<>();
+    if (title != null) {
+      texts.put("title", title);
+    }
+    if (questions != null) {
+      for (int i = 0; i < questions.size(); i++) {
+        NewQuestion q = questions.get(i);
+        texts.put("questions[" + i + "].text", q.text());
+        for (int j = 0; j < q.choices().size(); j++) {
+          texts.put("questions[" + i + "].choices[" + j + "].text", q.choices().get(j).text());
+        }
+      }
+    }
+    return texts;
+  }
+
+  private static List<NewQuestion> asNew(Content content) {
+    List<NewQuestion> out = new ArrayList<>();
+    for (Question q : content.questions()) {
+      List<QuizRepository.NewChoice> choices = new ArrayList<>();
+      q.choices().forEach(c -> choices.add(new QuizRepository.NewChoice(c.text(), c.correct())));
+      out.add(new NewQuestion(q.text(), q.tags(), choices));
+    }
+    return out;
   }
 
   public Future<List<Quiz>> list(MerchantPrincipal merchant, Long beforeId, int limit) {
@@ -83,10 +123,20 @@ public final class QuizService {
    * Edits a quiz. Settings change in place; new questions become a new version, and attempts keep the version they
    * started with, so no finished attempt's score (stored on the attempt) is ever recomputed.
    */
-  public Future<QuizView> update(MerchantPrincipal merchant, long id, QuizPatch patch) {
+  public Future<QuizView> update(MerchantPrincipal merchant, Audit.Who who, long id, QuizPatch patch) {
     merchant.requireWriter();
-    return repository.update(id, merchant.merchantId(), current -> merge(current, patch), patch.questions())
-        .compose(this::viewOr404);
+    return repository.update(id, merchant.merchantId(), current -> {
+      QuizFields merged = merge(current, patch);
+      if (!"published".equals(merged.status())) {
+        return Future.succeededFuture(merged);
+      }
+      // publishing checks every text; editing a published quiz checks what changed
+      boolean publishing = !"published".equals(current.status());
+      String title = publishing || !merged.title().equals(current.title()) ? merged.title() : null;
+      Future<List<NewQuestion>> questions = patch.questions() != null ? Future.succeededFuture(patch.questions())
+          : publishing ? content(id, current.version()).map(QuizService::asNew) : Future.succeededFuture(null);
+      return questions.compose(qs -> contentSecurity.check(texts(title, qs))).map(merged);
+    }, patch.questions(), who).compose(this::viewOr404);
   }
 
   private static QuizFields merge(Quiz q, QuizPatch p) {
@@ -128,7 +178,8 @@ public final class QuizService {
         return Future.failedFuture(ApiException.notFound());
       }
       if (attempt.submittedAt() != null) {
-        return Future.failedFuture(alreadySubmitted());
+        return storedResult(attempt, user.userId())
+            .compose(result -> Future.failedFuture(alreadySubmitted(result)));
       }
       return content(quizId, attempt.version()).compose(content -> {
         Map<Long, Long> chosen = checkAnswers(attempt.questionOrder(), content, answers);
@@ -163,8 +214,11 @@ public final class QuizService {
             correct, tags, weights);
         return repository.submit(attemptId, user.userId(), graceMs, grading).compose(done -> {
           if (done.durationMs() == null) {
-            return Future.failedFuture(done.alreadySubmitted() ? alreadySubmitted()
-                : ApiException.conflict("attempt_expired", "The time for this attempt ran out."));
+            // a concurrent submit won: answer what it stored
+            return done.alreadySubmitted()
+                ? repository.attempt(attemptId, quizId, user.userId()).compose(a -> storedResult(a, user.userId()))
+                    .compose(result -> Future.failedFuture(alreadySubmitted(result)))
+                : Future.failedFuture(ApiException.conflict("attempt_expired", "The time for this attempt ran out."));
           }
           Future<Void> interests = recordInterests(user.userId(), tags, weights);
           return interests.compose(v -> leaderboard.record(quizId, user.userId(), finalScore, done.durationMs()))
@@ -255,7 +309,56 @@ public final class QuizService {
     });
   }
 
-  private static ApiException alreadySubmitted() {
-    return ApiException.conflict("already_submitted", "This attempt was submitted already.");
+  private static ApiException alreadySubmitted(Submission result) {
+    ApiException e = ApiException.conflict("already_submitted", "This attempt was submitted already.");
+    return result == null ? e : e.with("result", QuizRoutes.submissionJson(result));
+  }
+
+  /** The user's own attempt as it stands, with its stored result once submitted. */
+  public record AttemptView(Attempt attempt, String status, Submission result) {}
+
+  public Future<AttemptView> attemptView(UserPrincipal user, long quizId, long attemptId) {
+    return repository.attempt(attemptId, quizId, user.userId()).compose(attempt -> {
+      if (attempt == null) {
+        return Future.failedFuture(ApiException.notFound());
+      }
+      if (attempt.submittedAt() != null) {
+        return storedResult(attempt, user.userId()).map(result -> new AttemptView(attempt, "submitted", result));
+      }
+      boolean expired = OffsetDateTime.now().isAfter(attempt.deadline().plusNanos(graceMs * 1_000_000));
+      return Future.succeededFuture(new AttemptView(attempt, expired ? "expired" : "open", null));
+    });
+  }
+
+  /**
+   * What the submit answered, rebuilt from what it stored (the score, the answers and the question set the attempt
+   * was pinned to); the rank is the user's rank now. Null for an attempt not submitted.
+   */
+  private Future<Submission> storedResult(Attempt attempt, long userId) {
+    if (attempt == null || attempt.submittedAt() == null) {
+      return Future.succeededFuture(null);
+    }
+    return content(attempt.quizId(), attempt.version()).compose(content -> repository.answers(attempt.id())
+        .compose(answers -> {
+          Map<Long, QuizRepository.StoredAnswer> byQuestion = new java.util.HashMap<>();
+          answers.forEach(a -> byQuestion.put(a.questionId(), a));
+          List<Result> results = new ArrayList<>();
+          for (long questionId : attempt.questionOrder()) {
+            Question question = content.question(questionId);
+            QuizRepository.StoredAnswer a = byQuestion.get(questionId);
+            results.add(new Result(questionId, a != null && a.correct(), question.correctChoiceId()));
+          }
+          return leaderboard.top(attempt.quizId(), userId, 1)
+              .map(top -> top.myRank())
+              .recover(failure -> Future.succeededFuture(null))
+              .map(rank -> new Submission(attempt.score(), attempt.total(), results,
+                  attempt.pointsAwarded() == null ? 0 : attempt.pointsAwarded(),
+                  attempt.durationMs() == null ? 0 : attempt.durationMs(), rank));
+        }));
+  }
+
+  /** Published quizzes open now (GET /quizzes). */
+  public Future<List<Quiz>> openQuizzes(Long beforeId, int limit) {
+    return repository.openList(beforeId, limit);
   }
 }

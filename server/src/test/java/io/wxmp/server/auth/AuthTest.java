@@ -128,6 +128,22 @@ class AuthTest {
   }
 
   @Test
+  void aPostWithAMethodOverrideIsAPatch() {
+    // wx.request cannot send PATCH; the mini-program sends POST + X-HTTP-Method-Override: PATCH.
+    String token = stack.newUserToken();
+    MultiMap patch = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json")
+        .add("X-HTTP-Method-Override", "PATCH");
+    Reply ok = stack.api.postRaw("/api/v1/me", token, new JsonObject().put("nickname", "Reader Wang").toBuffer(), patch);
+    assertThat(ok.status()).isEqualTo(200);
+    assertThat(ok.json().getString("nickname")).isEqualTo("Reader Wang");
+    assertThat(stack.api.get("/api/v1/me", token).json().getString("nickname")).isEqualTo("Reader Wang");
+
+    Reply risky = stack.api.postRaw("/api/v1/me", token, new JsonObject().put("nickname", "casino").toBuffer(), patch);
+    assertThat(risky.status()).isEqualTo(422);
+    assertThat(risky.errorCode()).isEqualTo("content_rejected");
+  }
+
+  @Test
   void badInputGets4xxWithTheErrorBody() {
     String token = stack.newUserToken();
     MultiMap json = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");

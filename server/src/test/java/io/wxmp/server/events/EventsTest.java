@@ -224,6 +224,11 @@ class EventsTest {
     Reply r = post(u, event(draft.json().getString("id"), "click"));
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().getJsonObject("error").getJsonObject("fields").containsKey("events[0].itemId")).isTrue();
+    // published a moment later, it is known at once (unknown ids are never cached)
+    String id = draft.json().getString("id");
+    assertThat(stack.api.patch("/api/v1/admin/items/" + id, merchant.editor(), new JsonObject().put("status",
+        "published")).status()).isEqualTo(200);
+    assertThat(post(u, event(id, "click")).status()).isEqualTo(202);
   }
 
   // ---- dedup ----

@@ -89,6 +89,9 @@ public final class TestStack {
       settings.put("WXMP_PUBLIC_URL", "http://127.0.0.1:" + port);
       // Tests run the WeChat Pay reconciliation job themselves (server().reconciliation().runOnce()).
       settings.put("WXMP_PAY_RECONCILE_INTERVAL_SEC", "3600");
+      // subscribe messages: retried quickly, the outbox looked at often
+      settings.put("WXMP_NOTIFY_RETRY_BASE_MS", "50");
+      settings.put("WXMP_OUTBOX_POLL_MS", "100");
       if ("cluster".equals(System.getProperty("wxmp.test.redis"))) {
         // The Redis Cluster suite (server/pom.xml, execution redis-cluster): the same tests against three masters.
         RedisCluster cluster = RedisCluster.start(dir.resolve("redis-cluster"), 3);
