@@ -89,8 +89,7 @@ class AuthTest {
     // Expire the stored session the way Redis would at the end of its TTL.
     String key = "wxmp:session:user:" + HexFormat.of().formatHex(
         MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-    io.vertx.redis.client.Redis redis = io.vertx.redis.client.Redis.createClient(stack.clientVertx,
-        stack.settings.get("WXMP_REDIS_URL"));
+    io.vertx.redis.client.Redis redis = stack.redisClient();
     try {
       assertThat(io.vertx.redis.client.RedisAPI.api(redis).pexpire(List.of(key, "1"))
           .await(5, TimeUnit.SECONDS).toInteger()).isEqualTo(1);

@@ -651,7 +651,7 @@ class PayTest {
 
   @Test
   void onlyOneJobInstanceActsAtATime() {
-    Redis client = Redis.createClient(stack.clientVertx, stack.settings.get("WXMP_REDIS_URL"));
+    Redis client = stack.redisClient();
     RedisAPI redis = RedisAPI.api(client);
     try {
       await(redis.set(List.of("wxmp:pay:reconcile:lock", "another-instance", "PX", "30000")));

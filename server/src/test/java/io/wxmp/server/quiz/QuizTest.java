@@ -33,7 +33,7 @@ class QuizTest {
   static void start() {
     stack = TestStack.shared();
     merchant = stack.newMerchant();
-    redisClient = Redis.createClient(stack.clientVertx, stack.settings.get("WXMP_REDIS_URL"));
+    redisClient = stack.redisClient();
     redis = RedisAPI.api(redisClient);
   }
 

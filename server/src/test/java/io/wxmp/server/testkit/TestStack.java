@@ -92,6 +92,12 @@ public final class TestStack {
       // subscribe messages: retried quickly, the outbox looked at often
       settings.put("WXMP_NOTIFY_RETRY_BASE_MS", "50");
       settings.put("WXMP_OUTBOX_POLL_MS", "100");
+      if ("cluster".equals(System.getProperty("wxmp.test.redis"))) {
+        // The Redis Cluster suite (server/pom.xml, execution redis-cluster): the same tests against three masters.
+        RedisCluster cluster = RedisCluster.start(dir.resolve("redis-cluster"), 3);
+        settings.put("WXMP_REDIS_URL", cluster.urls());
+        settings.put("WXMP_REDIS_MODE", "cluster");
+      }
       TestStack stack = new TestStack(dev, settings, port);
       stack.startServer();
       return stack;
@@ -184,6 +190,21 @@ public final class TestStack {
       throw new AssertionError("admin login: " + r);
     }
     return r.json().getString("token");
+  }
+
+  /**
+   * A Redis client of the tests' own on the server's Redis (standalone, or the cluster of the Redis Cluster suite);
+   * the caller closes it.
+   */
+  public io.vertx.redis.client.Redis redisClient() {
+    io.vertx.redis.client.RedisOptions options = new io.vertx.redis.client.RedisOptions();
+    for (String url : settings.get("WXMP_REDIS_URL").split(",")) {
+      options.addConnectionString(url.trim());
+    }
+    if ("cluster".equals(settings.get("WXMP_REDIS_MODE"))) {
+      options.setType(io.vertx.redis.client.RedisClientType.CLUSTER);
+    }
+    return io.vertx.redis.client.Redis.createClient(clientVertx, options);
   }
 
   public RowSet<Row> sql(String sql, Tuple args) {
