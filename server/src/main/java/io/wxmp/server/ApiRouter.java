@@ -14,6 +14,7 @@ import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
+import io.wxmp.handlers.stats.StatsRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ final class ApiRouter {
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
     root.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
+    AdminConsole.mount(root);
 
     root.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     root.route(API + "/admin/*").handler(adminGate(deps));
@@ -45,6 +47,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(ItemRoutes.create(deps));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz));
+    root.route(API + "/*").subRouter(StatsRoutes.create(deps));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);
