@@ -28,6 +28,7 @@ import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.events.EventListeners;
 import io.wxmp.handlers.events.EventRepository;
 import io.wxmp.handlers.events.EventService;
+import io.wxmp.handlers.events.PurchaseEvents;
 import io.wxmp.handlers.events.EventWeights;
 import io.wxmp.handlers.events.EventsMaintenance;
 import io.wxmp.handlers.events.OnlineState;
@@ -72,6 +73,7 @@ public final class WxmpServer {
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
   private NotificationRelay relay;
+  private PurchaseEvents purchases;
   private final Events events;
   private final long eventsTimer;
   private final Feed feed;
@@ -159,6 +161,8 @@ public final class WxmpServer {
     auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
     auth.forgetters().add(feed::forget);
     NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig);
+    // paid orders and full refunds as feed events, read from the outbox at a position of their own
+    PurchaseEvents purchases = new PurchaseEvents(vertx, pg, events.service(), relayConfig.pollMs());
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -189,6 +193,7 @@ public final class WxmpServer {
           WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
               eventsTimer, feed);
           server.relay = relay.start();
+          server.purchases = purchases.start();
           return server;
         })
         // Fail first, then close: a listener on vertx.close() would be called on an event loop that the close has
@@ -277,6 +282,11 @@ public final class WxmpServer {
     return relay;
   }
 
+  /** Purchases and full refunds from the payment outbox as feed events (also run by its timer); tests poll it. */
+  public PurchaseEvents purchases() {
+    return purchases;
+  }
+
   /** The phone number key, templates, public URL: what the users' routes need beyond Deps. */
   private static AuthConfig authConfig(Settings settings) {
     FieldCipher phone;
@@ -354,6 +364,9 @@ public final class WxmpServer {
     feed.stop();
     if (relay != null) {
       relay.stop();
+    }
+    if (purchases != null) {
+      purchases.stop();
     }
     vertx.cancelTimer(eventsTimer);
     Future<Void> undeployed = Future.succeededFuture();
