@@ -96,6 +96,45 @@ public final class WxmpServer {
 
   /** Starts a server on fully resolved settings (prod settings, or dev settings filled in by {@link DevStack}). */
   public static Future<WxmpServer> start(Settings settings) {
+    Database.from(settings); // settings that do not parse fail here, before anything starts (startOn reads them)
+    settings.required("WXMP_WX_APPID");
+    settings.required("WXMP_WX_SECRET");
+    byte[] feedTokenKey = feedTokenKey(settings); // FeedToken.sign/verify: the feed signs, events verifies
+    WeChatPay pay = PayClients.create(settings); // a bad WXMP_PAY_* setting stops start-up before anything starts
+
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // vertx-micrometer keeps backends in a JVM-wide map by registry name: a name of its own per server, or a second
+    // server in the same JVM (tests) would record into the first one's registry and scrape an empty one.
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+        .setRegistryName("wxmp-" + java.util.UUID.randomUUID())
+        .setEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME));
+    Cluster.Role role = Cluster.Role.of(settings);
+    if (role == Cluster.Role.RANKING) {
+      throw new Settings.ConfigException("WXMP_ROLE=ranking runs a ranking node (RankingNode), not the HTTP server");
+    }
+    VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
+    MicrometerMetricsFactory metricsFactory = new MicrometerMetricsFactory(registry);
+    if (!Cluster.enabled(settings, role)) {
+      return startOn(Vertx.builder().with(options).withMetrics(metricsFactory).build(), settings, role, registry,
+          feedTokenKey, pay);
+    }
+    return Cluster.build(options, metricsFactory, settings, role).compose(vertx -> {
+      try {
+        return startOn(vertx, settings, role, registry, feedTokenKey, pay);
+      } catch (RuntimeException e) {
+        return vertx.close().transform(x -> Future.failedFuture(e));
+      }
+    });
+  }
+
+  /**
+   * The server on a Vert.x instance (clustered or not); a setting that does not parse throws before anything starts.
+   * Role {@code api} deploys no ranking verticle: its pages rank on the cluster's ranking nodes.
+   */
+  private static Future<WxmpServer> startOn(Vertx vertx, Settings settings, Cluster.Role role,
+      PrometheusMeterRegistry registry, byte[] feedTokenKey, WeChatPay pay) {
     Database database = Database.from(settings);
     String host = settings.required("WXMP_HTTP_HOST");
     int port = settings.integer("WXMP_HTTP_PORT", 0, 65535);
@@ -108,25 +147,6 @@ public final class WxmpServer {
     long operatorTtl = settings.integer("WXMP_OPERATOR_TOKEN_TTL_SEC", 60, 30 * 86_400);
     QuizRoutes.Config quiz = new QuizRoutes.Config(settings.integer("WXMP_QUIZ_SUBMIT_GRACE_MS", 0, 60_000),
         settings.bool("WXMP_QUIZ_SHUFFLE"));
-    settings.required("WXMP_WX_APPID");
-    settings.required("WXMP_WX_SECRET");
-
-    byte[] feedTokenKey = feedTokenKey(settings); // FeedToken.sign/verify: the feed signs, events verifies
-    WeChatPay pay = PayClients.create(settings); // a bad WXMP_PAY_* setting stops start-up before anything starts
-
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    // vertx-micrometer keeps backends in a JVM-wide map by registry name: a name of its own per server, or a second
-    // server in the same JVM (tests) would record into the first one's registry and scrape an empty one.
-    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
-        .setRegistryName("wxmp-" + java.util.UUID.randomUUID())
-        .setEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))
-        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME));
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metrics))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
-
     Pool pg = database.pool(vertx, pgPoolSize);
     Redis redisClient = RedisClients.create(vertx, settings);
     RedisAPI redis = RedisAPI.api(redisClient);
@@ -134,20 +154,23 @@ public final class WxmpServer {
     long reconcileEveryMs = settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400) * 1000L;
     Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
     RankingConfig rankingConfig = rankingConfig(settings);
-    RankingClient ranking = new RankingClient(vertx);
+    // A ping that a ranking node which just died would have answered is tried once more (the event bus picks another
+    // node), so readiness means "at least one ranking node answers".
+    RankingClient ranking = role.ranking() ? new RankingClient(vertx) : new RankingClient(vertx, 5_000, 450);
     Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
         WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
     // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
         Math.max(reconcileEveryMs, 60_000));
     Events events = events(settings, vertx, pg, redis, feedTokenKey);
-    Health health = new Health(pg, redis, ranking::ping);
+    Health health = new Health(pg, redis, role.ranking() ? ranking::ping : () -> ranking.ping()
+        .recover(e -> ranking.ping()));
     Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
     events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
     Experiments experiments = new Experiments(new ExperimentRepository(pg), java.time.Clock.systemUTC());
     events.listeners().add(experiments); // impressions and clicks per experiment arm
     Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
-        campaigns.slots(), experiments, registry, feedConfig(settings, rankingConfig.dim()));
+        campaigns.slots(), experiments, registry, feedConfig(settings, rankingConfig.dim()), role.ranking());
     events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
     AuthConfig auth = authConfig(settings);
     auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
@@ -160,12 +183,13 @@ public final class WxmpServer {
           database.migrate();
           return null;
         }, false)
-        .compose(v -> vertx.deployVerticle(new RankingVerticle(rankingConfig, registry),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
-        .compose(rankingId -> {
-          deployments.add(rankingId);
-          return ranking.ping();
-        })
+        .compose(v -> !role.ranking() ? Future.succeededFuture() : vertx.deployVerticle(
+                new RankingVerticle(rankingConfig, registry), new DeploymentOptions()
+                    .setThreadingModel(ThreadingModel.WORKER))
+            .compose(rankingId -> {
+              deployments.add(rankingId);
+              return ranking.ping();
+            }))
         .compose(backend -> feed.start())
         .compose(v -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
@@ -174,7 +198,8 @@ public final class WxmpServer {
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
-          log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
+          log.info("HTTP listening on {}:{} with {} event-loop verticles (role {}{})", host, port, instances,
+              role.name().toLowerCase(), vertx.isClustered() ? ", clustered event bus" : "");
           long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
               .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
           // the migration made this month's partitions and its neighbours, so the first run can wait a minute
@@ -200,7 +225,7 @@ public final class WxmpServer {
     return pg;
   }
 
-  private static RankingConfig rankingConfig(Settings settings) {
+  static RankingConfig rankingConfig(Settings settings) {
     RankingConfig.Backend backend;
     try {
       backend = RankingConfig.Backend.parse(settings.required("WXMP_RANKING_BACKEND"));
