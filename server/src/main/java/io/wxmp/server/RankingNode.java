@@ -48,18 +48,24 @@ public final class RankingNode {
   }
 
   public static Future<RankingNode> start(Settings settings) {
-    Cluster.Role role = Cluster.Role.of(settings);
-    if (role != Cluster.Role.RANKING) {
-      throw new Settings.ConfigException("RankingNode runs WXMP_ROLE=ranking (it is " + role.name().toLowerCase() + ")");
+    Settings.Check check = settings.check();
+    Cluster.Role role = check.get(() -> Cluster.Role.of(settings));
+    check.run(() -> {
+      if (role != null && role != Cluster.Role.RANKING) {
+        throw new Settings.ConfigException("RankingNode runs WXMP_ROLE=ranking, not " + role.name().toLowerCase());
+      }
+    });
+    if (role != null) {
+      check.run(() -> Cluster.enabled(settings, role)); // a ranking node without a cluster is a configuration error
     }
-    Cluster.enabled(settings, role); // a ranking node without a cluster is a configuration error
-    Database database = Database.from(settings);
-    String host = settings.required("WXMP_HTTP_HOST");
-    int port = settings.integer("WXMP_HTTP_PORT", 0, 65535);
-    int pgPoolSize = Math.min(4, settings.integer("WXMP_PG_POOL_SIZE", 1, 1024));
-    long refreshMs = settings.integer("WXMP_FEED_REFRESH_MS", 100, 600_000);
-    RankingConfig rankingConfig = WxmpServer.rankingConfig(settings);
-    Cluster.hazelcast(settings); // the cluster settings parse before anything starts
+    check.run(() -> Cluster.hazelcast(settings));
+    Database database = check.get(() -> Database.from(settings));
+    String host = check.get(() -> settings.required("WXMP_HTTP_HOST"));
+    Integer port = check.get(() -> settings.integer("WXMP_HTTP_PORT", 0, 65535));
+    Integer pgPoolSize = check.get(() -> Math.min(4, settings.integer("WXMP_PG_POOL_SIZE", 1, 1024)));
+    Integer refreshMs = check.get(() -> settings.integer("WXMP_FEED_REFRESH_MS", 100, 600_000));
+    RankingConfig rankingConfig = check.get(() -> WxmpServer.rankingConfig(settings));
+    check.done();
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
