@@ -67,7 +67,7 @@ public final class FeedBench {
           model.version(), model.status(), (System.nanoTime() - t) / 1e9,
           model.metrics() == null ? "-" : model.metrics().getValue("trainSeconds"), model.users(), model.items(),
           model.metrics());
-      stack.server().feed().refresh().await(2, TimeUnit.MINUTES);
+      stack.server().feed().refresh().await(10, TimeUnit.MINUTES);
       System.out.printf("serving %s%n", stack.server().feed().serving().current().version());
 
       List<String> tokens = login(stack, sessions, users);
@@ -210,28 +210,36 @@ public final class FeedBench {
             Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) * 1000)).orElse("-");
   }
 
-  /** Items, users and events in SQL (setseed: the same data every run). */
-  static void plant(TestStack stack, int items, int users) {
-    stack.sql("SELECT setseed(0.42)", Tuple.tuple());
-    stack.sql("INSERT INTO merchants (name) SELECT 'Bench shop ' || m FROM generate_series(1, 100) m", Tuple.tuple());
-    stack.sql("""
+  /** Items, users and events in SQL (setseed: the same data every run); events 10,000 users per statement. */
+  static void plant(TestStack stack, int items, int users) throws Exception {
+    sql(stack, "SELECT setseed(0.42)", Tuple.tuple());
+    sql(stack, "INSERT INTO merchants (name) SELECT 'Bench shop ' || m FROM generate_series(1, 100) m", Tuple.tuple());
+    sql(stack, """
         INSERT INTO items (merchant_id, kind, title, summary, tags, price_fen, status)
         SELECT (SELECT min(id) FROM merchants WHERE name LIKE 'Bench shop %') + (i % 100), 'article', 'Bench item ' || i,
                'A benchmark item', ARRAY['t' || (i % 50), 'm' || (i % 7)], CASE WHEN i % 4 = 0 THEN 100 END, 'published'
         FROM generate_series(0, $1 - 1) i""", Tuple.of(items));
-    stack.sql("INSERT INTO users (openid) SELECT 'bench-u' || u FROM generate_series(0, $1 - 1) u", Tuple.of(users));
+    sql(stack, "INSERT INTO users (openid) SELECT 'bench-u' || u FROM generate_series(0, $1 - 1) u", Tuple.of(users));
     // each user: 20 events, 17 in their cluster (u % 50), 3 anywhere; items of cluster c are those with id % 50 = c
-    stack.sql("""
-        INSERT INTO events (user_id, item_id, type, at)
-        SELECT u.id, x.item, CASE WHEN random() < 0.2 THEN 'like' ELSE 'click' END,
-               now() - random() * interval '6 days'
-        FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users WHERE openid LIKE 'bench-u%') u
-        CROSS JOIN LATERAL (
-          SELECT CASE WHEN k <= 17
-                   THEN (SELECT min(id) FROM items) + ((u.n % 50) + 50 * floor(random() * ($1 / 50))::int)
-                   ELSE (SELECT min(id) FROM items) + floor(random() * $1)::int END AS item
-          FROM generate_series(1, 20) k) x""", Tuple.of(items));
-    stack.sql("ANALYZE", Tuple.tuple());
+    for (int from = 0; from < users; from += 10_000) {
+      sql(stack, """
+          INSERT INTO events (user_id, item_id, type, at)
+          SELECT u.id, x.item, CASE WHEN random() < 0.2 THEN 'like' ELSE 'click' END,
+                 now() - random() * interval '6 days'
+          FROM (SELECT id, n FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users
+                                   WHERE openid LIKE 'bench-u%') all_users WHERE n >= $2 AND n < $3) u
+          CROSS JOIN LATERAL (
+            SELECT CASE WHEN k <= 17
+                     THEN (SELECT min(id) FROM items) + ((u.n % 50) + 50 * floor(random() * ($1 / 50))::int)
+                     ELSE (SELECT min(id) FROM items) + floor(random() * $1)::int END AS item
+            FROM generate_series(1, 20) k) x""", Tuple.of(items, from, from + 10_000));
+    }
+    sql(stack, "ANALYZE", Tuple.tuple());
+  }
+
+  /** A statement with a bench-sized time limit (the test kit's own waits 20 s). */
+  static void sql(TestStack stack, String sql, Tuple args) throws Exception {
+    stack.db.preparedQuery(sql).execute(args).await(30, TimeUnit.MINUTES);
   }
 
   /**
