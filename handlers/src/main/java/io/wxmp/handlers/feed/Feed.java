@@ -75,7 +75,7 @@ public final class Feed {
     UserVectors vectors = new UserVectors(redis);
     this.service = new FeedService(config.page(), catalogue, serving, ranking, online, vectors, store, repo,
         new FeedCursor(redis, config.cursorTtlSec()), tokenKey, sponsored, experiments, metrics);
-    this.foldIn = new FoldInListener(serving, online, vectors);
+    this.foldIn = new FoldInListener(serving, online, vectors, metrics);
     this.userVectors = vectors;
   }
 
