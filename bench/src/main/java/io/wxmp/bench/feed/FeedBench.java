@@ -67,7 +67,7 @@ public final class FeedBench {
           model.version(), model.status(), (System.nanoTime() - t) / 1e9,
           model.metrics() == null ? "-" : model.metrics().getValue("trainSeconds"), model.users(), model.items(),
           model.metrics());
-      stack.server().feed().refresh().await(2, TimeUnit.MINUTES);
+      stack.server().feed().refresh().await(10, TimeUnit.MINUTES);
       System.out.printf("serving %s%n", stack.server().feed().serving().current().version());
 
       List<String> tokens = login(stack, sessions, users);
@@ -94,56 +94,195 @@ public final class FeedBench {
             openLoop(vertx, client, port, "/api/v1/feed?limit=20", tokens, rate, seconds));
       }
       System.out.printf("%nfeed / me saturation throughput: %.2f%n", feedMax.throughput() / meMax.throughput());
+
+      // POST /events, batches of 20, closed loop, with the model serving (so every batch with a positive event
+      // re-solves the user's vector: the fold-in), beside GET /me once more
+      long firstItem = stack.sql("SELECT min(id) FROM items WHERE title LIKE 'Bench item %'", Tuple.tuple())
+          .iterator().next().getLong(0);
+      long storedBefore = stack.count("SELECT count(*) FROM events", Tuple.tuple());
+      closedLoopPost(client, port, tokens, firstItem, items, concurrency, 5); // warm-up
+      String before = metricsText(stack);
+      Result meAgain = closedLoop(client, port, "/api/v1/me", tokens, concurrency, seconds);
+      Result events = closedLoopPost(client, port, tokens, firstItem, items, concurrency, seconds);
+      String after = metricsText(stack);
+      long stored = stack.count("SELECT count(*) FROM events", Tuple.tuple()) - storedBefore;
+      System.out.println();
+      System.out.println("| endpoint | load | batches/s | events/s | p50 ms | p99 ms | errors |");
+      System.out.println("|---|---|---|---|---|---|---|");
+      System.out.printf(Locale.ROOT, "| GET /me | saturation (%d in flight) | — | %.0f req/s | %.1f | %.1f | %d |%n",
+          concurrency, meAgain.throughput(), meAgain.p50(), meAgain.p99(), meAgain.errors());
+      System.out.printf(Locale.ROOT, "| POST /events (20 per batch) | saturation (%d in flight) | %.0f | %.0f | %.1f | "
+              + "%.1f | %d |%n", concurrency, events.throughput(), events.throughput() * BATCH, events.p50(),
+          events.p99(), events.errors());
+      System.out.printf("events stored during the warm-up and the run: %,d%n", stored);
+      System.out.printf("fold-in (the user step, per batch with a positive event) during the whole run: %s more solves, "
+              + "p50 %s ms, p99 %s ms (the server's timer, a decaying 1-2 min window)%n",
+          count(after, "wxmp_feed_foldin_seconds_count") - count(before, "wxmp_feed_foldin_seconds_count"),
+          quantileMs(after, "0.5"), quantileMs(after, "0.99"));
+      after.lines().filter(l -> l.startsWith("wxmp_feed_foldin")).forEach(l -> System.out.println("  " + l));
       System.out.printf("ranking fallbacks during the run: %s%n", stack.api.get("/metrics", null).raw().toString()
           .lines().filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total")).findFirst().orElse("-"));
       System.out.printf("load average at the end: %s%n", loadAverage());
-    } finally {
+    } catch (Throwable e) {
+      e.printStackTrace();
       stack.close();
-      System.exit(0);
+      System.exit(1);
     }
+    stack.close();
+    System.exit(0);
   }
 
-  /** Items, users and events in SQL (setseed: the same data every run). */
-  static void plant(TestStack stack, int items, int users) {
-    stack.sql("SELECT setseed(0.42)", Tuple.tuple());
-    stack.sql("INSERT INTO merchants (name) SELECT 'Bench shop ' || m FROM generate_series(1, 100) m", Tuple.tuple());
-    stack.sql("""
+  static final int BATCH = 20;
+  private static final String[] TYPES = {"impression", "impression", "impression", "impression", "impression",
+      "impression", "impression", "impression", "impression", "impression", "click", "click", "click", "dwell",
+      "dwell", "like", "complete", "share", "impression", "click"};
+  private static final AtomicLong SEQ = new AtomicLong();
+
+  /** {@code inFlight} POST /events of {@link #BATCH} events each (ten impressions, clicks, dwells, ...). */
+  static Result closedLoopPost(HttpClient client, int port, List<String> tokens, long firstItem, int items,
+      int inFlight, int seconds) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    long[] latencies = new long[4_000_000];
+    AtomicInteger n = new AtomicInteger();
+    AtomicLong errors = new AtomicLong();
+    Promise<Void> done = Promise.promise();
+    AtomicInteger running = new AtomicInteger(inFlight);
+    long start = System.nanoTime();
+    for (int c = 0; c < inFlight; c++) {
+      postLoop(client, port, tokens, firstItem, items, end, latencies, n, errors, running, done);
+    }
+    done.future().await(seconds + 60L, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    return summarise(latencies, Math.min(n.get(), latencies.length), elapsed, errors.get());
+  }
+
+  private static void postLoop(HttpClient client, int port, List<String> tokens, long firstItem, int items, long end,
+      long[] latencies, AtomicInteger n, AtomicLong errors, AtomicInteger running, Promise<Void> done) {
+    if (System.nanoTime() >= end) {
+      if (running.decrementAndGet() == 0) {
+        done.tryComplete();
+      }
+      return;
+    }
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+    java.time.OffsetDateTime now = java.time.OffsetDateTime.now();
+    for (int e = 0; e < BATCH; e++) {
+      String type = TYPES[e];
+      JsonObject event = new JsonObject().put("id", "fb" + SEQ.incrementAndGet())
+          .put("itemId", Long.toString(firstItem + random.nextInt(items))).put("type", type);
+      if (type.equals("dwell")) {
+        event.put("dwellMs", 1000 + random.nextInt(60_000));
+      }
+      if (e % 2 == 0) {
+        event.put("at", now.minusSeconds(random.nextInt(60)).toString());
+      }
+      list.add(event);
+    }
+    String token = tokens.get(random.nextInt(tokens.size()));
+    long t0 = System.nanoTime();
+    client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
+            .setURI("/api/v1/events").putHeader("Authorization", "Bearer " + token)
+            .putHeader("Content-Type", "application/json").setTimeout(30_000))
+        .compose(req -> req.send(new JsonObject().put("events", list).toBuffer())
+            .compose(resp -> resp.body().map(b -> resp.statusCode())))
+        .onComplete(r -> {
+          record(latencies, n, System.nanoTime() - t0);
+          if (r.failed() || r.result() != 202) {
+            errors.incrementAndGet();
+          }
+          postLoop(client, port, tokens, firstItem, items, end, latencies, n, errors, running, done);
+        });
+  }
+
+  private static String metricsText(TestStack stack) {
+    return stack.api.get("/metrics", null).raw().toString();
+  }
+
+  private static long count(String metrics, String name) {
+    return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{")).findFirst()
+        .map(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElse(0L);
+  }
+
+  private static String quantileMs(String metrics, String q) {
+    return metrics.lines().filter(l -> l.startsWith("wxmp_feed_foldin_seconds{") && l.contains("quantile=\"" + q))
+        .findFirst().map(l -> String.format(Locale.ROOT, "%.3f",
+            Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) * 1000)).orElse("-");
+  }
+
+  /** Items, users and events in SQL (setseed: the same data every run); events 10,000 users per statement. */
+  static void plant(TestStack stack, int items, int users) throws Exception {
+    sql(stack, "SELECT setseed(0.42)", Tuple.tuple());
+    sql(stack, "INSERT INTO merchants (name) SELECT 'Bench shop ' || m FROM generate_series(1, 100) m", Tuple.tuple());
+    sql(stack, """
         INSERT INTO items (merchant_id, kind, title, summary, tags, price_fen, status)
         SELECT (SELECT min(id) FROM merchants WHERE name LIKE 'Bench shop %') + (i % 100), 'article', 'Bench item ' || i,
                'A benchmark item', ARRAY['t' || (i % 50), 'm' || (i % 7)], CASE WHEN i % 4 = 0 THEN 100 END, 'published'
         FROM generate_series(0, $1 - 1) i""", Tuple.of(items));
-    stack.sql("INSERT INTO users (openid) SELECT 'bench-u' || u FROM generate_series(0, $1 - 1) u", Tuple.of(users));
+    sql(stack, "INSERT INTO users (openid) SELECT 'bench-u' || u FROM generate_series(0, $1 - 1) u", Tuple.of(users));
     // each user: 20 events, 17 in their cluster (u % 50), 3 anywhere; items of cluster c are those with id % 50 = c
-    stack.sql("""
-        INSERT INTO events (user_id, item_id, type, at)
-        SELECT u.id, x.item, CASE WHEN random() < 0.2 THEN 'like' ELSE 'click' END,
-               now() - random() * interval '6 days'
-        FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users WHERE openid LIKE 'bench-u%') u
-        CROSS JOIN LATERAL (
-          SELECT CASE WHEN k <= 17
-                   THEN (SELECT min(id) FROM items) + ((u.n % 50) + 50 * floor(random() * ($1 / 50))::int)
-                   ELSE (SELECT min(id) FROM items) + floor(random() * $1)::int END AS item
-          FROM generate_series(1, 20) k) x""", Tuple.of(items));
-    stack.sql("ANALYZE", Tuple.tuple());
+    for (int from = 0; from < users; from += 10_000) {
+      sql(stack, """
+          INSERT INTO events (user_id, item_id, type, at)
+          SELECT u.id, x.item, CASE WHEN random() < 0.2 THEN 'like' ELSE 'click' END,
+                 now() - random() * interval '6 days'
+          FROM (SELECT id, n FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users
+                                   WHERE openid LIKE 'bench-u%') all_users WHERE n >= $2 AND n < $3) u
+          CROSS JOIN LATERAL (
+            SELECT CASE WHEN k <= 17
+                     THEN (SELECT min(id) FROM items) + ((u.n % 50) + 50 * floor(random() * ($1 / 50))::int)
+                     ELSE (SELECT min(id) FROM items) + floor(random() * $1)::int END AS item
+            FROM generate_series(1, 20) k) x""", Tuple.of(items, from, from + 10_000));
+    }
+    sql(stack, "ANALYZE", Tuple.tuple());
   }
 
-  /** Logs in {@code n} of the planted users through the sandbox (their openids), 100 at a time. */
+  /** A statement with a bench-sized time limit (the test kit's own waits 20 s). */
+  static void sql(TestStack stack, String sql, Tuple args) throws Exception {
+    stack.db.preparedQuery(sql).execute(args).await(30, TimeUnit.MINUTES);
+  }
+
+  /**
+   * Logs in {@code n} of the planted users through the sandbox (their openids), 20 at a time; a login that a loaded
+   * machine timed out (503) is tried again, up to 5 times.
+   */
   static List<String> login(TestStack stack, int n, int users) throws Exception {
     List<String> tokens = new ArrayList<>();
-    for (int from = 0; from < n; from += 100) {
-      List<Future<Reply>> batch = new ArrayList<>();
-      for (int i = from; i < Math.min(n, from + 100); i++) {
-        String openid = "bench-u" + (long) i * users / n;
-        batch.add(stack.sandbox.sendAsync(HttpMethod.POST, "/sandbox/users", null,
-                new JsonObject().put("openid", openid).toBuffer(), null)
-            .compose(r -> stack.api.sendAsync(HttpMethod.POST, "/api/v1/auth/login", null,
-                new JsonObject().put("code", r.json().getString("code")).toBuffer(), null)));
+    for (int from = 0; from < n; from += 20) {
+      List<String> openids = new ArrayList<>();
+      for (int i = from; i < Math.min(n, from + 20); i++) {
+        openids.add("bench-u" + (long) i * users / n);
       }
-      for (Reply r : Future.all(batch).await(60, TimeUnit.SECONDS).<Reply>list()) {
-        if (r.status() != 200) {
-          throw new IllegalStateException("login: " + r);
+      for (int attempt = 1; !openids.isEmpty(); attempt++) {
+        List<Future<Reply>> batch = new ArrayList<>();
+        for (String openid : openids) {
+          batch.add(stack.sandbox.sendAsync(HttpMethod.POST, "/sandbox/users", null,
+                  new JsonObject().put("openid", openid).toBuffer(), null)
+              .compose(r -> stack.api.sendAsync(HttpMethod.POST, "/api/v1/auth/login", null,
+                  new JsonObject().put("code", r.json().getString("code")).toBuffer(), null)));
         }
-        tokens.add(r.json().getString("token"));
+        List<String> again = new ArrayList<>();
+        for (int k = 0; k < batch.size(); k++) {
+          Future<Reply> f = batch.get(k);
+          try {
+            Reply r = f.await(60, TimeUnit.SECONDS);
+            if (r.status() == 200) {
+              tokens.add(r.json().getString("token"));
+              continue;
+            }
+            if (attempt >= 5) {
+              throw new IllegalStateException("login: " + r);
+            }
+          } catch (IllegalStateException e) {
+            throw e;
+          } catch (Exception e) {
+            if (attempt >= 5) {
+              throw e;
+            }
+          }
+          again.add(openids.get(k));
+        }
+        openids = again;
       }
     }
     return tokens;

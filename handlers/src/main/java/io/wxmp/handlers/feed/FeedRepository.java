@@ -13,6 +13,9 @@ import java.util.Set;
 
 /** SQL the feed reads per request: the user's flags and ownership, the catalogue pages, what the user owns. */
 public final class FeedRepository {
+  /** The user's quiz interests, strongest first (the durable copy of the interest tags in the online state). */
+  private static final String INTERESTS = """
+      SELECT tag FROM user_interest_events WHERE user_id = $1 GROUP BY tag ORDER BY sum(weight) DESC, tag LIMIT $2""";
   private static final String USER = """
       SELECT u.personalised, u.created_at,
              ARRAY(SELECT e.item_id FROM entitlements e WHERE e.user_id = u.id AND e.revoked_at IS NULL) AS owned,
@@ -69,6 +72,15 @@ public final class FeedRepository {
       Row r = rs.iterator().next();
       return new UserState(r.getBoolean("personalised"), r.getOffsetDateTime("created_at").toInstant(),
           longs(r.getArrayOfLongs("owned")), longs(r.getArrayOfLongs("member_of")));
+    });
+  }
+
+  /** Up to {@code limit} tags of the user's quiz answers, strongest first. */
+  public Future<Set<String>> interestTags(long userId, int limit) {
+    return pg.preparedQuery(INTERESTS).execute(Tuple.of(userId, limit)).map(rs -> {
+      Set<String> out = new java.util.LinkedHashSet<>();
+      rs.forEach(r -> out.add(r.getString(0)));
+      return out;
     });
   }
 

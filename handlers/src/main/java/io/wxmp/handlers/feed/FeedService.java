@@ -42,6 +42,8 @@ public final class FeedService {
   static final double FRESHNESS_WEIGHT = 0.15;
   static final double FRESHNESS_TAU_HOURS = 72;
   static final int TRENDING_POOL = 500;
+  /** Interest tags read for a cold page. */
+  static final int COLD_TAGS = 5;
   /** Spare entries sent to the claim script beyond the page, to refill what a concurrent page took first. */
   static final int SPARE = 20;
 
@@ -158,8 +160,7 @@ public final class FeedService {
     }
     return userVector(ctx).compose(vec -> {
       if (vec == null || ctx.model() == null) {
-        return online.recentTags(ctx.userId())
-            .map(tags -> new Candidates(coldEntries(ctx, tags, ctx.excluded()), null, tags));
+        return coldTags(ctx).map(tags -> new Candidates(coldEntries(ctx, tags, ctx.excluded()), null, tags));
       }
       long[] exclude = ctx.excluded().stream().mapToLong(Long::longValue).toArray();
       return ranking.topK(ctx.model().collection(), vec.vector(), config.candidates(), exclude)
@@ -171,6 +172,16 @@ public final class FeedService {
             return Future.succeededFuture(new Candidates(coldEntries(ctx, Set.of(), ctx.excluded()), vec, Set.of()));
           });
     });
+  }
+
+  /**
+   * A cold user's interest tags: the online state's recent ones (their events' items and quiz answers), else the quiz
+   * answers kept in PostgreSQL (the online state expired or lost them).
+   */
+  private Future<Set<String>> coldTags(Context ctx) {
+    return online.recentTags(ctx.userId()).recover(e -> Future.succeededFuture(Set.of())).compose(tags ->
+        !tags.isEmpty() ? Future.succeededFuture(tags)
+            : repo.interestTags(Long.parseLong(ctx.userId()), COLD_TAGS).recover(e -> Future.succeededFuture(Set.of())));
   }
 
   /** The user's vector in the page's model: folded in after their events, else now from history, else trained. */

@@ -111,7 +111,7 @@ public final class FeedTrainer {
         ws.add(w);
       }
     }
-    return store.trainingData(types.toArray(new String[0]), ws.toArray(new Float[0]))
+    return store.trainingData(types.toArray(new String[0]), ws.toArray(new Float[0]), weights.weight("quiz"))
         .compose(data -> training.executeBlocking(() -> fit(data, config.params()), false))
         .compose(fit -> store.saveVectors(row.id(), fit.itemIds, fit.model.itemVectors(), fit.userIds,
                 fit.model.userVectors(), fit.topItems, fit.model.dim())
@@ -143,10 +143,23 @@ public final class FeedTrainer {
     JsonObject metrics;
   }
 
-  /** Pure computation (runs on the training worker): ids to rows, hold-out, iALS, metrics. */
+  /**
+   * Pure computation (runs on the training worker): ids to rows, hold-out, iALS, metrics.
+   *
+   * <p>Quiz interests join as extra columns, one per tag, after the items (the user side of "collective" matrix
+   * factorisation: a tag column is fitted like an item that everyone who answered about the tag liked). So a user's
+   * quiz answers pull their trained vector toward the items of people with the same interests, a user with quiz
+   * answers and no events gets a trained vector of their own, and the tag columns are dropped afterwards: only items
+   * are saved and served. The hold-out and the metrics use the item columns only. No interests, no extra columns:
+   * the same vectors as before.
+   */
   static Fit fit(ModelStore.TrainingData data, IalsParams p) {
-    long[] userIds = distinctSorted(data.userIds());
+    long[] tagUsers = data.tagUserIds();
+    long[] userIds = distinctSorted(concat(data.userIds(), tagUsers));
     long[] itemIds = distinctSorted(data.itemIds());
+    String[] tagNames = Arrays.stream(data.tags()).distinct().sorted().toArray(String[]::new);
+    int realItems = itemIds.length;
+    int columns = realItems + tagNames.length;
     int n = data.userIds().length;
     int[] u = new int[n];
     int[] i = new int[n];
@@ -154,7 +167,7 @@ public final class FeedTrainer {
       u[k] = Arrays.binarySearch(userIds, data.userIds()[k]);
       i[k] = Arrays.binarySearch(itemIds, data.itemIds()[k]);
     }
-    Interactions all = Interactions.of(userIds.length, itemIds.length, u, i, data.strengths());
+    Interactions all = Interactions.of(userIds.length, realItems, u, i, data.strengths());
     // Hold out 20 % of the items of up to HOLDOUT_USERS users (chosen with the seed) for the offline metrics.
     SplittableRandom random = new SplittableRandom(p.seed());
     boolean[] hidden = new boolean[n];
@@ -181,18 +194,28 @@ public final class FeedTrainer {
     for (boolean h : hidden) {
       kept += h ? 0 : 1;
     }
-    int[] tu = new int[kept];
-    int[] ti = new int[kept];
-    float[] ts = new float[kept];
-    for (int k = 0, j = 0; k < n; k++) {
+    int extra = tagUsers.length;
+    int[] tu = new int[kept + extra];
+    int[] ti = new int[kept + extra];
+    float[] ts = new float[kept + extra];
+    int j = 0;
+    for (int k = 0; k < n; k++) {
       if (!hidden[k]) {
         tu[j] = u[k];
         ti[j] = i[k];
         ts[j++] = data.strengths()[k];
       }
     }
-    Interactions train = Interactions.of(userIds.length, itemIds.length, tu, ti, ts);
-    IalsModel model = Ials.train(train, p);
+    for (int k = 0; k < extra; k++) {
+      tu[j] = Arrays.binarySearch(userIds, tagUsers[k]);
+      ti[j] = realItems + Arrays.binarySearch(tagNames, data.tags()[k]);
+      ts[j++] = data.tagStrengths()[k];
+    }
+    Interactions train = Interactions.of(userIds.length, columns, tu, ti, ts);
+    IalsModel trained = Ials.train(train, p);
+    // the served model: the users and the item columns only
+    IalsModel model = columns == realItems ? trained : new IalsModel(trained.params(), trained.users(), realItems,
+        trained.userVectors(), Arrays.copyOf(trained.itemVectors(), realItems * trained.dim()));
 
     Fit fit = new Fit();
     fit.userIds = userIds;
@@ -203,19 +226,28 @@ public final class FeedTrainer {
     for (int x = 0; x < userIds.length; x++) {
       int[] items = train.itemsOf(x);
       float[] s = train.strengthsOf(x);
-      Integer[] order = new Integer[items.length];
-      for (int k = 0; k < order.length; k++) {
-        order[k] = k;
+      List<Integer> order = new ArrayList<>();
+      for (int k = 0; k < items.length; k++) {
+        if (items[k] < realItems) {
+          order.add(k);
+        }
       }
-      Arrays.sort(order, (a, b) -> s[a] != s[b] ? Float.compare(s[b], s[a]) : Integer.compare(items[a], items[b]));
-      long[] top = new long[Math.min(TOP_ITEMS, items.length)];
+      order.sort((a, b) -> s[a] != s[b] ? Float.compare(s[b], s[a]) : Integer.compare(items[a], items[b]));
+      long[] top = new long[Math.min(TOP_ITEMS, order.size())];
       for (int k = 0; k < top.length; k++) {
-        top[k] = itemIds[items[order[k]]];
+        top[k] = itemIds[items[order.get(k)]];
       }
       fit.topItems[x] = top;
     }
-    fit.metrics = metrics(model, train, heldUsers, u, i, hidden, start);
+    fit.metrics = metrics(model, train, heldUsers, u, i, hidden, start)
+        .put("interestTags", tagNames.length).put("interestNnz", extra);
     return fit;
+  }
+
+  private static long[] concat(long[] a, long[] b) {
+    long[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   /** Recall@20 and NDCG@20 of the hidden items (full ranking minus the user's training items), beside popularity. */
@@ -225,7 +257,9 @@ public final class FeedTrainer {
     float[] popularity = new float[items];
     for (int x = 0; x < train.users(); x++) {
       for (int item : train.itemsOf(x)) {
-        popularity[item]++;
+        if (item < items) {
+          popularity[item]++;
+        }
       }
     }
     List<List<Integer>> targets = new ArrayList<>();
@@ -251,7 +285,7 @@ public final class FeedTrainer {
         continue;
       }
       float[] scores = model.scores(model.userVector(user));
-      int[] seen = train.itemsOf(user);
+      int[] seen = Arrays.stream(train.itemsOf(user)).filter(x -> x < items).toArray();
       double[] r = rank(scores, seen, target);
       double[] pr = rank(popularity, seen, target);
       recall += r[0];

@@ -1,11 +1,14 @@
 package io.wxmp.handlers.feed;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.wxmp.handlers.events.EventListener;
 import io.wxmp.handlers.events.OnlineState;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Re-solves a user's vector after their events (the iALS user step against the serving model's item vectors, from
@@ -17,11 +20,15 @@ public final class FoldInListener implements EventListener {
   private final ModelServing serving;
   private final OnlineState online;
   private final UserVectors vectors;
+  private final Timer solve;
 
-  public FoldInListener(ModelServing serving, OnlineState online, UserVectors vectors) {
+  public FoldInListener(ModelServing serving, OnlineState online, UserVectors vectors, MeterRegistry metrics) {
     this.serving = serving;
     this.online = online;
     this.vectors = vectors;
+    this.solve = Timer.builder("wxmp.feed.foldin")
+        .description("re-solving one user's vector after their events (the iALS user step, CPU time on the event loop)")
+        .publishPercentiles(0.5, 0.99).register(metrics);
   }
 
   @Override
@@ -31,7 +38,11 @@ public final class FoldInListener implements EventListener {
       return Future.succeededFuture();
     }
     return online.history(userId).compose(h -> {
+      long t0 = System.nanoTime();
       float[] v = h.itemIds().isEmpty() ? null : m.foldIn(h.itemIds(), h.strengths());
+      if (v != null) {
+        solve.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+      }
       return v == null ? vectors.forget(userId)
           : vectors.put(userId, new UserVectors.Stored(m.version(), v, strongest(h)));
     });

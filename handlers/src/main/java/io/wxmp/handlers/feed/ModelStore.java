@@ -53,13 +53,27 @@ public final class ModelStore {
       WHERE EXISTS (SELECT 1 FROM items i WHERE i.id = e.item_id) AND EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id)
       GROUP BY e.user_id, e.item_id HAVING sum(w.weight) > 0
       ORDER BY e.user_id, e.item_id""";
+  /** Quiz answers: each user's summed interest per tag (user_interest_events), for the tag columns of training. */
+  private static final String INTEREST_DATA = """
+      SELECT x.user_id, x.tag, sum(x.weight)::real AS strength FROM user_interest_events x
+      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = x.user_id)
+      GROUP BY x.user_id, x.tag HAVING sum(x.weight) > 0
+      ORDER BY x.user_id, x.tag""";
 
   /** One model version. */
   public record ModelRow(long id, String version, String status, JsonObject params, Integer users, Integer items,
       Long nnz, JsonObject metrics, String error, OffsetDateTime startedAt, OffsetDateTime trainedAt) {}
 
-  /** What training reads: parallel arrays of (user id, item id, strength), ordered by user then item. */
-  public record TrainingData(long[] userIds, long[] itemIds, float[] strengths) {}
+  /**
+   * What training reads: parallel arrays of (user id, item id, strength), ordered by user then item; and the quiz
+   * interests as (user id, tag, strength), strength already times the quiz weight (empty when that weight is 0).
+   */
+  public record TrainingData(long[] userIds, long[] itemIds, float[] strengths, long[] tagUserIds, String[] tags,
+      float[] tagStrengths) {
+    public TrainingData(long[] userIds, long[] itemIds, float[] strengths) {
+      this(userIds, itemIds, strengths, new long[0], new String[0], new float[0]);
+    }
+  }
 
   private final Pool pg;
 
@@ -170,6 +184,28 @@ public final class ModelStore {
       }
       return new UserVectors.Stored(null, Vectors.decode(r.getBuffer(0)), because);
     });
+  }
+
+  /** The events, and the quiz interests weighted by {@code quizWeight} (not read when it is 0). */
+  public Future<TrainingData> trainingData(String[] types, Float[] weights, float quizWeight) {
+    Future<TrainingData> events = trainingData(types, weights);
+    if (quizWeight <= 0) {
+      return events;
+    }
+    return events.compose(e -> pg.preparedQuery(INTEREST_DATA).execute().map(rs -> {
+      int n = rs.size();
+      long[] users = new long[n];
+      String[] tags = new String[n];
+      float[] strengths = new float[n];
+      int i = 0;
+      for (Row r : rs) {
+        users[i] = r.getLong(0);
+        tags[i] = r.getString(1);
+        strengths[i] = r.getFloat(2) * quizWeight;
+        i++;
+      }
+      return new TrainingData(e.userIds(), e.itemIds(), e.strengths(), users, tags, strengths);
+    }));
   }
 
   public Future<TrainingData> trainingData(String[] types, Float[] weights) {

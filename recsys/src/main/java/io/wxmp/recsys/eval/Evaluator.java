@@ -99,9 +99,18 @@ public final class Evaluator {
 
   /** MMR re-rank (λ) of the top-100 by score into the first 10 places; the rest follow in score order. */
   public static Ranker mmr(Scorer s, float[] itemVectors, int dim, double lambda) {
+    return mmr(s, itemVectors, dim, lambda, LIST);
+  }
+
+  /**
+   * MMR re-rank (λ) of the top-{@code window} by score into the first 10 places; the rest of the top-100 follow in
+   * score order.
+   */
+  public static Ranker mmr(Scorer s, float[] itemVectors, int dim, double lambda, int window) {
     return fold -> {
       float[] scores = s.scores(fold);
-      int[] cand = topByScore(scores, LIST, mask(fold, scores.length));
+      int[] all = topByScore(scores, LIST, mask(fold, scores.length));
+      int[] cand = Arrays.copyOf(all, Math.min(window, all.length));
       float[] rel = new float[cand.length];
       float[][] vec = new float[cand.length][];
       for (int k = 0; k < cand.length; k++) {
@@ -109,16 +118,16 @@ public final class Evaluator {
         vec[k] = Arrays.copyOfRange(itemVectors, cand[k] * dim, (cand[k] + 1) * dim);
       }
       int[] picked = Mmr.select(rel, vec, lambda, 10);
-      boolean[] used = new boolean[cand.length];
-      int[] out = new int[cand.length];
+      java.util.Set<Integer> used = new java.util.HashSet<>();
+      int[] out = new int[all.length];
       int p = 0;
       for (int k : picked) {
-        used[k] = true;
+        used.add(cand[k]);
         out[p++] = cand[k];
       }
-      for (int k = 0; k < cand.length; k++) {
-        if (!used[k]) {
-          out[p++] = cand[k];
+      for (int item : all) {
+        if (!used.contains(item)) {
+          out[p++] = item;
         }
       }
       return out;

@@ -600,4 +600,128 @@ class FeedTest {
     assertThat(items(page(token, null, 20))).noneSatisfy(i ->
         assertThat(i.getJsonObject("reason").getString("kind")).isIn("popular_with_tag", "similar"));
   }
+
+  static void interest(long userId, String tag, float weight) {
+    stack.sql("INSERT INTO user_interest_events (user_id, tag, source, weight) VALUES ($1, $2, 'quiz-attempt:test', $3)",
+        Tuple.of(userId, tag, weight));
+  }
+
+  @Test
+  void aColdUserWhoseOnlineTagsAreGoneGetsTheTagsOfTheirQuizAnswers() {
+    trainedVersion();
+    String token = stack.newUserToken();
+    interest(idOf(token), "c3", 2f); // in PostgreSQL only: the online state never heard of it (expired, lost)
+    List<JsonObject> tagged = items(page(token, null, 20)).stream()
+        .filter(i -> i.getJsonObject("reason").getString("kind").equals("popular_with_tag")).toList();
+    assertThat(tagged).hasSizeGreaterThanOrEqualTo(5);
+    tagged.forEach(i -> {
+      assertThat(i.getJsonObject("reason").getString("tag")).isEqualTo("c3");
+      assertThat(cluster(i)).isEqualTo(3);
+    });
+  }
+
+  /**
+   * Quiz answers are training data: planted users who also answered questions about their cluster's tag, then a user
+   * with quiz answers (tag c2) and no events at all, who after training gets a vector of their own in the model and
+   * a ranked page that leans to cluster 2.
+   */
+  @Test
+  void quizAnswersJoinTrainingSoAUserWithoutEventsGetsATrainedVector() {
+    trainedVersion();
+    List<Long> planted = new ArrayList<>();
+    stack.sql("SELECT id FROM users WHERE openid LIKE 'planted-%' ORDER BY id", Tuple.tuple())
+        .forEach((Row r) -> planted.add(r.getLong(0)));
+    for (int u = 0; u < 80; u++) {
+      interest(planted.get(u), "c" + (u % CLUSTERS), 1f); // plantUser gave user u cluster u % CLUSTERS
+    }
+    String token = stack.newUserToken();
+    long userId = idOf(token);
+    interest(userId, "c2", 1f);
+    interest(userId, "c2", 1f);
+    String version = train();
+    trained = version;
+    assertThat(stack.count("""
+        SELECT count(*) FROM feed_user_vectors WHERE user_id = $1
+          AND model_id = (SELECT id FROM feed_models WHERE version = $2)""", Tuple.of(userId, version))).isEqualTo(1);
+    JsonObject model = stack.api.get("/api/v1/platform/feed/model", operator).json();
+    assertThat(model.getJsonObject("metrics").getInteger("interestTags")).isEqualTo(CLUSTERS);
+    // only items are served: the tag columns are not in the model's item vectors
+    assertThat(stack.count("""
+        SELECT count(*) FROM feed_item_vectors WHERE model_id = (SELECT id FROM feed_models WHERE version = $1)""",
+        Tuple.of(version))).isLessThanOrEqualTo(CLUSTERS * PER_CLUSTER);
+    List<JsonObject> p = items(page(token, null, 20));
+    assertThat(versions(new Reply(200, null, io.vertx.core.buffer.Buffer.buffer(
+        new JsonObject().put("items", new JsonArray(p)).encode())))).containsExactly(version);
+    assertThat(p).noneSatisfy(i -> assertThat(i.getJsonObject("reason").getString("kind"))
+        .isEqualTo("popular_with_tag")); // ranked with the vector, not the cold path
+    assertThat(p.stream().filter(i -> cluster(i) == 2).count()).as("page: %s", p).isGreaterThanOrEqualTo(10);
+  }
+
+  static double fallbacks() {
+    return stack.api.get("/metrics", null).raw().toString().lines()
+        .filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElse(0.0);
+  }
+
+  /**
+   * The ranking verticle kept busy (a queue of top-K requests over a large collection of its own, so it answers the
+   * feed's request late): the page comes from trending within the ranking time budget (150 ms) instead of failing
+   * or waiting, and it says so in the fallback counter.
+   */
+  @Test
+  void aSlowRankingVerticleGivesATrendingPageWithinTheTimeBudget() throws Exception {
+    trainedVersion();
+    io.wxmp.gpu.RankingClient ranking = new io.wxmp.gpu.RankingClient(stack.server().vertx(), 60_000, 1_000);
+    int n = 200_000;
+    int d = 64;
+    Random random = new Random(3);
+    long[] ids = new long[n];
+    float[][] vectors = new float[n][d];
+    for (int i = 0; i < n; i++) {
+      ids[i] = 1_000_000_000L + i;
+      for (int k = 0; k < d; k++) {
+        vectors[i][k] = random.nextFloat() - 0.5f;
+      }
+    }
+    ranking.load("slow-test", ids, vectors).await(60, TimeUnit.SECONDS);
+    AtomicBoolean stop = new AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    float[] query = vectors[0];
+    Runnable[] more = new Runnable[1];
+    more[0] = () -> {
+      while (!stop.get() && inFlight.get() < 64) {
+        inFlight.incrementAndGet();
+        ranking.topK("slow-test", query, 300, null).onComplete(r -> {
+          inFlight.decrementAndGet();
+          more[0].run();
+        });
+      }
+    };
+    try {
+      stack.server().vertx().runOnContext(v -> more[0].run());
+      double before = fallbacks();
+      List<Long> millis = new ArrayList<>();
+      List<JsonObject> fellBack = null;
+      for (int attempt = 0; attempt < 20 && fellBack == null; attempt++) {
+        double was = fallbacks();
+        long t0 = System.nanoTime();
+        List<JsonObject> p = items(page(clusterUsers.get(attempt % CLUSTERS), null, 20));
+        millis.add((System.nanoTime() - t0) / 1_000_000);
+        if (fallbacks() > was) {
+          fellBack = p;
+        }
+      }
+      assertThat(fellBack).as("no page fell back to trending while the ranking verticle was busy").isNotNull();
+      assertThat(fallbacks()).isGreaterThan(before);
+      assertThat(fellBack).hasSize(20).noneSatisfy(i -> assertThat(i.getJsonObject("reason").getString("kind"))
+          .isEqualTo("similar"));
+      // 150 ms of ranking budget plus the page's own reads, on a loaded machine: well under a second, never the
+      // ranking client's own timeout
+      assertThat(millis).allSatisfy(ms -> assertThat(ms).isLessThan(1_500));
+    } finally {
+      stop.set(true);
+      TestStack.eventually("the flood drained", 60_000, () -> inFlight.get() == 0);
+      ranking.load("slow-test", new long[0], new float[0][]).await(60, TimeUnit.SECONDS);
+    }
+  }
 }
