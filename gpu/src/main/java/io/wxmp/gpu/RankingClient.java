@@ -13,11 +13,16 @@ import java.util.List;
 /**
  * What other modules use to rank: event-bus requests to {@link RankingVerticle}. Failures arrive as
  * {@link io.vertx.core.eventbus.ReplyException} with the codes of {@link RankingAddresses}.
+ *
+ * <p>On a clustered event bus {@link #topK} and {@link #ping} go to any ranking node of the cluster (one per request,
+ * round-robin), while {@link #upsert}, {@link #remove} and {@link #load} reach only this process's own ranking
+ * verticle: each ranking node fills its collections itself.
  */
 public final class RankingClient {
   private final Vertx vertx;
   private final DeliveryOptions options;
   private final DeliveryOptions pingOptions;
+  private final DeliveryOptions localOptions;
 
   /** 5 s per request, 1 s for ping. */
   public RankingClient(Vertx vertx) {
@@ -28,6 +33,7 @@ public final class RankingClient {
     this.vertx = vertx;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMillis);
     this.pingOptions = new DeliveryOptions().setSendTimeout(pingTimeoutMillis);
+    this.localOptions = new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true);
     RankingCodecs.register(vertx);
   }
 
@@ -38,17 +44,18 @@ public final class RankingClient {
   }
 
   public Future<Void> upsert(String collection, long id, float[] vector) {
-    return vertx.eventBus().request(RankingAddresses.UPSERT, new UpsertRequest(collection, id, vector.clone()), options)
+    return vertx.eventBus().request(RankingAddresses.UPSERT, new UpsertRequest(collection, id, vector.clone()),
+        localOptions)
         .mapEmpty();
   }
 
   public Future<Void> remove(String collection, long id) {
-    return vertx.eventBus().request(RankingAddresses.REMOVE, new RemoveRequest(collection, id), options).mapEmpty();
+    return vertx.eventBus().request(RankingAddresses.REMOVE, new RemoveRequest(collection, id), localOptions).mapEmpty();
   }
 
   /** Replaces the whole collection (start-up). The arrays must not be changed afterwards. */
   public Future<Void> load(String collection, long[] ids, float[][] vectors) {
-    return vertx.eventBus().request(RankingAddresses.LOAD, new LoadRequest(collection, ids, vectors), options)
+    return vertx.eventBus().request(RankingAddresses.LOAD, new LoadRequest(collection, ids, vectors), localOptions)
         .mapEmpty();
   }
 

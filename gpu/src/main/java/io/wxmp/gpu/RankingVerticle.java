@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * scores up to {@code maxBatch} of them with one {@link Scorer#topK} call per collection, and answers each caller
  * with its own slice. Mutations go through the same queue, so a query sees every mutation answered before it was
  * sent. Scoring runs off the verticle's context so admission (and ping) stay immediate while a batch is scored.
+ *
+ * <p>On a clustered event bus, queries ({@link RankingAddresses#TOP_K}) and {@link RankingAddresses#PING} are served to
+ * every node of the cluster (the event bus picks one ranking node per request, round-robin), while mutations
+ * ({@code UPSERT}, {@code REMOVE}, {@code LOAD}) are local consumers: each ranking node fills its own collections
+ * (from PostgreSQL, see {@code FeedRanking}) and no other node can change them. A node that should take queries only
+ * once its collections are loaded starts with {@code serveQueriesAtStart} false and calls {@link #serveQueries()}.
  */
 public final class RankingVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RankingVerticle.class);
@@ -43,6 +49,8 @@ public final class RankingVerticle extends VerticleBase {
   private final RankingConfig config;
   private final MeterRegistry registry;
   private final ScorerFactory factory;
+  private final boolean serveQueriesAtStart;
+  private Future<Void> queriesServed;
 
   // Touched only by the ranking thread.
   private final Map<String, VectorCollection> collections = new HashMap<>();
@@ -66,9 +74,19 @@ public final class RankingVerticle extends VerticleBase {
   }
 
   public RankingVerticle(RankingConfig config, MeterRegistry registry, ScorerFactory factory) {
+    this(config, registry, factory, true);
+  }
+
+  /**
+   * @param serveQueriesAtStart false: only the local mutation consumers are registered at start, queries and ping
+   *                            wait for {@link #serveQueries()} (a ranking node that first loads its collections)
+   */
+  public RankingVerticle(RankingConfig config, MeterRegistry registry, ScorerFactory factory,
+      boolean serveQueriesAtStart) {
     this.config = config;
     this.registry = registry;
     this.factory = factory;
+    this.serveQueriesAtStart = serveQueriesAtStart;
   }
 
   /** The backend in use now: "cpu" or "cuda" (null before start). */
@@ -107,13 +125,34 @@ public final class RankingVerticle extends VerticleBase {
           scorer = s;
           EventBus eb = vertx.eventBus();
           List<MessageConsumer<?>> consumers = List.of(
-              eb.consumer(RankingAddresses.TOP_K, this::admitTopK),
-              eb.consumer(RankingAddresses.UPSERT, this::admit),
-              eb.consumer(RankingAddresses.REMOVE, this::admit),
-              eb.consumer(RankingAddresses.LOAD, this::admit),
-              eb.consumer(RankingAddresses.PING, m -> m.reply(backend())));
+              eb.localConsumer(RankingAddresses.UPSERT, this::admit),
+              eb.localConsumer(RankingAddresses.REMOVE, this::admit),
+              eb.localConsumer(RankingAddresses.LOAD, this::admit));
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
-        });
+        })
+        .compose(v -> serveQueriesAtStart ? registerQueries() : Future.succeededFuture());
+  }
+
+  /**
+   * Starts taking queries and pings (from the whole cluster on a clustered event bus); calling it again is harmless.
+   * Call it after the deployment succeeded.
+   */
+  public Future<Void> serveQueries() {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> registerQueries().onComplete(done));
+    return done.future();
+  }
+
+  /** On the verticle's context. */
+  private Future<Void> registerQueries() {
+    if (queriesServed == null) {
+      EventBus eb = vertx.eventBus();
+      List<MessageConsumer<?>> consumers = List.of(
+          eb.consumer(RankingAddresses.TOP_K, this::admitTopK),
+          eb.consumer(RankingAddresses.PING, m -> m.reply(backend())));
+      queriesServed = Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+    }
+    return queriesServed;
   }
 
   @Override

@@ -165,6 +165,28 @@ class RankingVerticleTest {
   }
 
   @Test
+  void aNodeThatLoadsFirstTakesQueriesOnlyAfterServeQueries(Vertx vertx) throws Exception {
+    RankingConfig config = RankingConfig.defaults().withDim(DIM).withBackend(RankingConfig.Backend.CPU);
+    RankingVerticle verticle = new RankingVerticle(config, new SimpleMeterRegistry(), cpuOnly(() -> {
+      throw new UnsatisfiedLinkError("no libcuda in this test");
+    }), false);
+    await(deploy(vertx, verticle));
+    RankingClient client = new RankingClient(vertx, 5_000, 500);
+    float[] v = Reference.unitVector(new Random(11), DIM);
+    await(client.load("items", new long[] {7}, new float[][] {v})); // mutations are served from the start
+
+    Throwable t = failureOf(client.ping());
+    assertThat(t).isInstanceOf(ReplyException.class);
+    assertThat(((ReplyException) t).failureType()).isEqualTo(io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS);
+    assertThat(failureOf(client.topK("items", v, 1, null))).isInstanceOf(ReplyException.class);
+
+    await(verticle.serveQueries());
+    await(verticle.serveQueries()); // again: harmless
+    assertThat(await(client.ping())).isEqualTo("cpu");
+    assertThat(await(client.topK("items", v, 1, null))).extracting(ScoredId::id).containsExactly(7L);
+  }
+
+  @Test
   void aCudaErrorFailsOnlyThatBatchAndSwitchesToTheCpu(Vertx vertx) throws Exception {
     Scorer broken = new Scorer() {
       @Override

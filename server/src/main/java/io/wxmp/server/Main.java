@@ -71,6 +71,10 @@ public final class Main {
   }
 
   private static void run(Settings loaded) throws Exception {
+    if (Cluster.Role.of(loaded) == Cluster.Role.RANKING) {
+      runRankingNode(loaded);
+      return;
+    }
     Settings settings = loaded;
     Settings.Check check = loaded.check();
     Boolean devMode = check.get(loaded::devMode);
@@ -153,6 +157,31 @@ public final class Main {
           .append("  Data       ").append(devStack.dataDir().toAbsolutePath()).append("\n");
     }
     System.out.println(banner);
+  }
+
+  /** {@code WXMP_ROLE=ranking}: no dev stack, no HTTP API; PostgreSQL and the cluster must be configured. */
+  private static void runRankingNode(Settings settings) throws Exception {
+    if (settings.devMode()) {
+      throw new Settings.ConfigException("WXMP_ROLE=ranking does not run in dev mode (a ranking node loads the feed "
+          + "model from the API nodes' PostgreSQL, WXMP_PG_URL; dev mode runs role both)");
+    }
+    RankingNode node;
+    try {
+      node = RankingNode.start(settings).await(120, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new StartupFailure("start-up did not finish within 120 s");
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down: leaving the cluster");
+      try {
+        node.close().await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("shutdown was not clean: {}", e.toString());
+      }
+    }, "wxmp-shutdown"));
+    System.out.println("\n  wxmp ranking node is running (feed model " + node.modelVersion() + ")\n"
+        + "  Health     http://127.0.0.1:" + node.port() + "/health/ready\n"
+        + "  Metrics    http://127.0.0.1:" + node.port() + "/metrics\n");
   }
 
   private static String bindMessage(Throwable e) {

@@ -28,7 +28,8 @@ public final class Settings {
       "WXMP_REDIS_MASTER_NAME", "WXMP_WX_APPID", "WXMP_WX_SECRET", "WXMP_PHONE_KEY", "WXMP_PUBLIC_URL",
       "WXMP_WX_TEMPLATE_PAYMENT", "WXMP_WX_TEMPLATE_REFUND", "WXMP_PAY_MCH_ID", "WXMP_PAY_MERCHANT_KEY_FILE",
       "WXMP_PAY_MERCHANT_SERIAL", "WXMP_PAY_APIV3_KEY", "WXMP_PAY_PUBLIC_KEY_FILE", "WXMP_PAY_PUBLIC_KEY_ID",
-      "WXMP_PAY_NOTIFY_URL", "WXMP_FEED_TOKEN_KEY",
+      "WXMP_PAY_NOTIFY_URL", "WXMP_FEED_TOKEN_KEY", "WXMP_CLUSTER_HOST", "WXMP_CLUSTER_MEMBERS",
+      "WXMP_CLUSTER_MULTICAST_GROUP",
       // read by logback.xml from the environment, not through this class
       "WXMP_ACCESS_LOG_LEVEL");
   /**
@@ -275,6 +276,13 @@ public final class Settings {
         Map.entry("WXMP_FEED_SPONSORED_TIMEOUT_MS", "100"),
         Map.entry("WXMP_FEED_REFRESH_MS", "2000"),
         Map.entry("WXMP_FEED_CURSOR_TTL_SEC", "86400"),
+        Map.entry("WXMP_ROLE", "both"),
+        Map.entry("WXMP_CLUSTER", "none"),
+        Map.entry("WXMP_CLUSTER_NAME", "wxmp"),
+        Map.entry("WXMP_CLUSTER_JOIN", "tcp"),
+        Map.entry("WXMP_CLUSTER_PORT", "5701"),
+        Map.entry("WXMP_CLUSTER_BUS_PORT", "0"),
+        Map.entry("WXMP_CLUSTER_FAILURE_SEC", "10"),
         Map.entry("WXMP_RANKING_BACKEND", "auto"),
         Map.entry("WXMP_RANKING_DIM", "64"),
         Map.entry("WXMP_RANKING_BATCH_WINDOW_US", "200"),

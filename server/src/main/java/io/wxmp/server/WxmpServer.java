@@ -52,6 +52,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,6 +123,16 @@ public final class WxmpServer {
     AuthConfig auth = check.get(() -> authConfig(settings));
     NotificationRelay.Config relayConfig = check.get(() -> relayConfig(settings));
     EventsConfig eventsConfig = check.get(() -> eventsConfig(settings));
+    Cluster.Role role = check.get(() -> Cluster.Role.of(settings));
+    check.run(() -> {
+      if (role == Cluster.Role.RANKING) {
+        throw new Settings.ConfigException("WXMP_ROLE=ranking runs a ranking node (RankingNode), not the HTTP server");
+      }
+    });
+    Boolean clustered = role == null ? null : check.get(() -> Cluster.enabled(settings, role));
+    if (Boolean.TRUE.equals(clustered)) {
+      check.run(() -> Cluster.hazelcast(settings));
+    }
     check.done();
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -132,76 +143,85 @@ public final class WxmpServer {
         .setEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME));
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metrics))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
+    VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
+    MicrometerMetricsFactory metricsFactory = new MicrometerMetricsFactory(registry);
+    // Role api deploys no ranking verticle: its pages rank on the cluster's ranking nodes.
+    Function<Vertx, Future<WxmpServer>> serve = vertx -> {
+      Pool pg = database.pool(vertx, pgPoolSize);
+      Redis redisClient = RedisClients.create(vertx, settings);
+      RedisAPI redis = RedisAPI.api(redisClient);
+      WorkerExecutor wechatPool = vertx.createSharedWorkerExecutor("wechat", workers, 30, TimeUnit.SECONDS);
+      long reconcileEveryMs = reconcileEverySec * 1000L;
+      Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
+      // A ping that a ranking node which just died would have answered is tried once more (the event bus picks another
+      // node), so readiness means "at least one ranking node answers".
+      RankingClient ranking = role.ranking() ? new RankingClient(vertx) : new RankingClient(vertx, 5_000, 450);
+      Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
+          WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
+      // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
+      ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
+          Math.max(reconcileEveryMs, 60_000));
+      Events events = events(eventsConfig, vertx, pg, redis, feedTokenKey);
+      Health health = new Health(pg, redis, role.ranking() ? ranking::ping : () -> ranking.ping()
+          .recover(e -> ranking.ping()));
+      Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
+      events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
+      Experiments experiments = new Experiments(new ExperimentRepository(pg), java.time.Clock.systemUTC());
+      events.listeners().add(experiments); // impressions and clicks per experiment arm
+      Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
+          campaigns.slots(), experiments, registry, feedConfig, role.ranking());
+      events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
+      auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
+      auth.forgetters().add(feed::forget);
+      NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig);
+      // paid orders and full refunds as feed events, read from the outbox at a position of their own
+      PurchaseEvents purchases = new PurchaseEvents(vertx, pg, events.service(), relayConfig.pollMs());
+      String openApi = resource("/openapi.yaml");
 
-    Pool pg = database.pool(vertx, pgPoolSize);
-    Redis redisClient = RedisClients.create(vertx, settings);
-    RedisAPI redis = RedisAPI.api(redisClient);
-    WorkerExecutor wechatPool = vertx.createSharedWorkerExecutor("wechat", workers, 30, TimeUnit.SECONDS);
-    long reconcileEveryMs = reconcileEverySec * 1000L;
-    Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
-    RankingClient ranking = new RankingClient(vertx);
-    Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
-        WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
-    // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
-    ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
-        Math.max(reconcileEveryMs, 60_000));
-    Events events = events(eventsConfig, vertx, pg, redis, feedTokenKey);
-    Health health = new Health(pg, redis, ranking::ping);
-    Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
-    events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
-    Experiments experiments = new Experiments(new ExperimentRepository(pg), java.time.Clock.systemUTC());
-    events.listeners().add(experiments); // impressions and clicks per experiment arm
-    Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
-        campaigns.slots(), experiments, registry, feedConfig);
-    events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
-    auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
-    auth.forgetters().add(feed::forget);
-    NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig);
-    // paid orders and full refunds as feed events, read from the outbox at a position of their own
-    PurchaseEvents purchases = new PurchaseEvents(vertx, pg, events.service(), relayConfig.pollMs());
-    String openApi = resource("/openapi.yaml");
-
-    List<String> deployments = new ArrayList<>();
-    return vertx.executeBlocking(() -> {
-          database.migrate();
-          return null;
-        }, false)
-        .compose(v -> vertx.deployVerticle(new RankingVerticle(rankingConfig, registry),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
-        .compose(rankingId -> {
-          deployments.add(rankingId);
-          return ranking.ping();
-        })
-        .compose(backend -> feed.start())
-        .compose(v -> vertx.deployVerticle(
-            () -> new HttpVerticle(host, port,
-                () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth,
-                    feed)),
-            new DeploymentOptions().setInstances(instances)))
-        .map(id -> {
-          deployments.add(0, id);
-          log.info("HTTP listening on {}:{} with {} event-loop verticles", host, port, instances);
-          long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
-              .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
-          // the migration made this month's partitions and its neighbours, so the first run can wait a minute
-          long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
-              .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
-          WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
-              eventsTimer, feed);
-          server.relay = relay.start();
-          server.purchases = purchases.start();
-          return server;
-        })
-        // Fail first, then close: a listener on vertx.close() would be called on an event loop that the close has
-        // just stopped, so the failure would never reach the caller (start-up then hung until Main's 120 s timeout).
-        .recover(failure -> {
-          vertx.close().onFailure(e -> log.warn("closing after a failed start: {}", e.toString()));
-          return Future.failedFuture(failure);
-        });
+      List<String> deployments = new ArrayList<>();
+      return vertx.executeBlocking(() -> {
+            database.migrate();
+            return null;
+          }, false)
+          .compose(v -> !role.ranking() ? Future.succeededFuture() : vertx.deployVerticle(
+                  new RankingVerticle(rankingConfig, registry), new DeploymentOptions()
+                      .setThreadingModel(ThreadingModel.WORKER))
+              .compose(rankingId -> {
+                deployments.add(rankingId);
+                return ranking.ping();
+              }))
+          .compose(backend -> feed.start())
+          .compose(v -> vertx.deployVerticle(
+              () -> new HttpVerticle(host, port,
+                  () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth,
+                      feed)),
+              new DeploymentOptions().setInstances(instances)))
+          .map(id -> {
+            deployments.add(0, id);
+            log.info("HTTP listening on {}:{} with {} event-loop verticles (role {}{})", host, port, instances,
+                role.name().toLowerCase(), vertx.isClustered() ? ", clustered event bus" : "");
+            long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
+                .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
+            // the migration made this month's partitions and its neighbours, so the first run can wait a minute
+            long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
+                .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
+            WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
+                eventsTimer, feed);
+            server.relay = relay.start();
+            server.purchases = purchases.start();
+            return server;
+          })
+          // Fail first, then close: a listener on vertx.close() would be called on an event loop that the close has
+          // just stopped, so the failure would never reach the caller (start-up then hung until Main's 120 s timeout).
+          .recover(failure -> {
+            vertx.close().onFailure(e -> log.warn("closing after a failed start: {}", e.toString()));
+            return Future.failedFuture(failure);
+          });
+    };
+    if (!clustered) {
+      return serve.apply(Vertx.builder().with(options).withMetrics(metricsFactory).build());
+    }
+    return Cluster.build(options, metricsFactory, settings, role).compose(serve);
   }
 
   public int port() {
@@ -216,7 +236,7 @@ public final class WxmpServer {
     return pg;
   }
 
-  private static RankingConfig rankingConfig(Settings settings) {
+  static RankingConfig rankingConfig(Settings settings) {
     Settings.Check check = new Settings.Check();
     RankingConfig.Backend backend = check.get(() -> {
       try {

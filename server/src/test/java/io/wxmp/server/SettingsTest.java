@@ -93,6 +93,28 @@ class SettingsTest {
   }
 
   @Test
+  void apiAndRankingRolesNeedTheClusteredEventBus() {
+    assertThat(Cluster.Role.of(Settings.of(Map.of()))).isEqualTo(Cluster.Role.BOTH);
+    assertThat(Cluster.enabled(Settings.of(Map.of()), Cluster.Role.BOTH)).isFalse();
+    assertThatThrownBy(() -> Cluster.Role.of(Settings.of(Map.of("WXMP_ROLE", "gpu"))))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_ROLE:");
+    assertThatThrownBy(() -> Cluster.enabled(Settings.of(Map.of("WXMP_ROLE", "api")), Cluster.Role.API))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageContaining("WXMP_CLUSTER=hazelcast");
+    assertThatThrownBy(() -> Cluster.hazelcast(Settings.of(Map.of("WXMP_CLUSTER", "hazelcast"))))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_CLUSTER_MEMBERS:");
+    assertThatThrownBy(() -> Cluster.hazelcast(Settings.of(Map.of("WXMP_CLUSTER_JOIN", "dns"))))
+        .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_CLUSTER_JOIN:");
+    var tcp = Cluster.hazelcast(Settings.of(Map.of("WXMP_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701",
+        "WXMP_CLUSTER_NAME", "prod-feed"))).getNetworkConfig().getJoin();
+    assertThat(tcp.getTcpIpConfig().getMembers()).containsExactly("10.0.0.1:5701", "10.0.0.2:5701");
+    assertThat(tcp.getMulticastConfig().isEnabled()).isFalse();
+    var multicast = Cluster.hazelcast(Settings.of(Map.of("WXMP_CLUSTER_JOIN", "multicast"))).getNetworkConfig()
+        .getJoin();
+    assertThat(multicast.getMulticastConfig().isEnabled()).isTrue();
+    assertThat(multicast.getTcpIpConfig().isEnabled()).isFalse();
+  }
+
+  @Test
   void feedTokenKeyIsRequiredAndLongEnough() {
     assertThatThrownBy(() -> WxmpServer.feedTokenKey(Settings.of(Map.of())))
         .isInstanceOf(Settings.ConfigException.class).hasMessageStartingWith("WXMP_FEED_TOKEN_KEY:");

@@ -43,12 +43,21 @@ public final class Feed {
   private final Pool pg;
   private final UserVectors userVectors;
   private final WorkerExecutor training;
-  private long refreshTimer = -1;
+  private final ServingRefresh refresher;
   private long trainTimer = -1;
-  private boolean refreshing;
 
   public Feed(Vertx vertx, Pool pg, RedisAPI redis, RankingClient ranking, OnlineState online, EventWeights weights,
       byte[] tokenKey, SponsoredSlots sponsored, FeedExperiments experiments, MeterRegistry metrics, Config config) {
+    this(vertx, pg, redis, ranking, online, weights, tokenKey, sponsored, experiments, metrics, config, true);
+  }
+
+  /**
+   * @param ownsRanking true when this process runs the ranking verticle (role {@code both}); false on an API node of
+   *                    a cluster, whose ranking nodes load each version themselves (see {@link ModelServing})
+   */
+  public Feed(Vertx vertx, Pool pg, RedisAPI redis, RankingClient ranking, OnlineState online, EventWeights weights,
+      byte[] tokenKey, SponsoredSlots sponsored, FeedExperiments experiments, MeterRegistry metrics, Config config,
+      boolean ownsRanking) {
     this.vertx = vertx;
     this.config = config;
     this.pg = pg;
@@ -57,9 +66,12 @@ public final class Feed {
     this.repo = new FeedRepository(pg);
     this.compute = vertx.createSharedWorkerExecutor("feed-model", 1, 10, TimeUnit.MINUTES);
     this.training = vertx.createSharedWorkerExecutor("feed-training", 1, 6, TimeUnit.HOURS);
-    this.serving = new ModelServing(vertx, ranking, store, catalogue, compute);
-    this.trainer = new FeedTrainer(redis, store, weights, config.training(), training,
-        () -> serving.loadNewest().compose(x -> serving.reconcile()));
+    this.serving = new ModelServing(vertx, ranking, store, catalogue, compute, ownsRanking);
+    this.refresher = new ServingRefresh(vertx, catalogue, serving);
+    this.trainer = new FeedTrainer(redis, store, weights, config.training(), training, () -> {
+      vertx.eventBus().publish(ModelServing.MODEL_TRAINED, "new"); // every ranking node of a cluster loads it
+      return serving.loadNewest().compose(x -> serving.reconcile());
+    });
     UserVectors vectors = new UserVectors(redis);
     this.service = new FeedService(config.page(), catalogue, serving, ranking, online, vectors, store, repo,
         new FeedCursor(redis, config.cursorTtlSec()), tokenKey, sponsored, experiments, metrics);
@@ -69,8 +81,7 @@ public final class Feed {
 
   /** First catalogue read and model load, then the timers. */
   public Future<Void> start() {
-    return refresh().map(v -> {
-      refreshTimer = vertx.setPeriodic(config.refreshMs(), t -> refresh());
+    return refresher.start(config.refreshMs(), false).map(v -> {
       if (config.trainIntervalSec() > 0) {
         long every = config.trainIntervalSec() * 1000;
         trainTimer = vertx.setPeriodic(every, every, t -> trainer.trainIfIdle()
@@ -81,28 +92,12 @@ public final class Feed {
   }
 
   /** Refreshes the catalogue copy, loads a newer model if there is one, and applies catalogue changes to it. */
-  public synchronized Future<Void> refresh() {
-    if (refreshing) {
-      return Future.succeededFuture();
-    }
-    refreshing = true;
-    return catalogue.refresh()
-        .compose(changed -> serving.loadNewest().compose(swapped -> changed || swapped
-            ? serving.reconcile() : Future.succeededFuture()))
-        .recover(e -> {
-          log.warn("feed refresh failed: {}", e.toString());
-          return Future.succeededFuture();
-        })
-        .eventually(() -> {
-          synchronized (this) {
-            refreshing = false;
-          }
-          return Future.succeededFuture();
-        });
+  public Future<Void> refresh() {
+    return refresher.refresh();
   }
 
   public void stop() {
-    vertx.cancelTimer(refreshTimer);
+    refresher.stop();
     vertx.cancelTimer(trainTimer);
     compute.close();
     training.close();

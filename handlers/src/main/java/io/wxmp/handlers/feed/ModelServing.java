@@ -20,11 +20,21 @@ import org.slf4j.LoggerFactory;
  * the new one current, so no request fails or mixes versions during a swap. The old collection is emptied a while
  * later. Catalogue changes (a new item, an unpublished one) are applied to the current collection by
  * {@link #reconcile()}. Every change to collections runs in one sequence, never two at once.
+ *
+ * <p>A server that runs ranking itself ({@code owner}: the roles {@code both} and {@code ranking}) fills its own ranking
+ * verticle's collections. An API node of a cluster ({@code owner} false) fills nothing: the ranking nodes load each
+ * version from PostgreSQL themselves. It still builds the version (fold-in and the vectors MMR needs), but makes it
+ * current only once a ranking node answers a query on its collection; until then pages keep the version before (the
+ * ranking nodes keep an old collection for {@link #RETIRE_AFTER_MS}), and the next {@link #loadNewest()} asks again.
  */
 public final class ModelServing {
   private static final Logger log = LoggerFactory.getLogger(ModelServing.class);
   /** How long an old collection stays after a swap (pages in flight finish on it). */
   static final long RETIRE_AFTER_MS = 60_000;
+  /** Published (the version) when a training run wrote a new serving version: every ranking node loads it. */
+  public static final String MODEL_TRAINED = "wxmp.feed.model.trained";
+  /** Published (the version) by a server that loaded a version into its ranking verticle. */
+  public static final String MODEL_LOADED = "wxmp.feed.model.loaded";
   /** Above this many differences, reconcile reloads the whole collection instead of item by item. */
   private static final int RELOAD_ABOVE = 500;
 
@@ -33,11 +43,21 @@ public final class ModelServing {
   private final ModelStore store;
   private final Catalogue catalogue;
   private final WorkerExecutor compute;
+  private final boolean owner;
   private volatile ServingModel current;
+  /** A viewer's built version that no ranking node had loaded yet when it asked. */
+  private ServingModel pending;
   private Future<Void> sequence = Future.succeededFuture();
 
   public ModelServing(Vertx vertx, RankingClient ranking, ModelStore store, Catalogue catalogue,
       WorkerExecutor compute) {
+    this(vertx, ranking, store, catalogue, compute, true);
+  }
+
+  /** @param owner true: fill this process's ranking verticle; false: wait for the cluster's ranking nodes */
+  public ModelServing(Vertx vertx, RankingClient ranking, ModelStore store, Catalogue catalogue,
+      WorkerExecutor compute, boolean owner) {
+    this.owner = owner;
     this.vertx = vertx;
     this.ranking = ranking;
     this.store = store;
@@ -57,7 +77,10 @@ public final class ModelServing {
       if (row == null || (now != null && now.modelId() >= row.id())) {
         return Future.succeededFuture(false);
       }
-      return load(row).map(true);
+      if (pending != null && pending.modelId() == row.id()) {
+        return swapWhenRanked(pending, System.nanoTime());
+      }
+      return load(row);
     }));
   }
 
@@ -81,7 +104,7 @@ public final class ModelServing {
     return next;
   }
 
-  private Future<Void> load(ModelStore.ModelRow row) {
+  private Future<Boolean> load(ModelStore.ModelRow row) {
     long started = System.nanoTime();
     return store.itemVectors(row.id()).compose(rows -> compute.executeBlocking(() -> {
       IalsParams p = FeedTrainer.params(row.params());
@@ -99,21 +122,47 @@ public final class ModelServing {
         m.inCollection.put(item.id(), m.vectorFor(item.id(), item.tags()));
       }
       return m;
-    }, false)).compose(m -> fill(m).map(m)).map(m -> {
-      ServingModel old = current;
-      current = m;
-      log.info("feed model {} serving: {} items in the collection ({} trained), loaded in {} ms", m.version(),
-          m.inCollection.size(), m.trainedItems(), (System.nanoTime() - started) / 1_000_000);
-      if (old != null) {
-        vertx.setTimer(RETIRE_AFTER_MS, t -> inSequence(() -> ranking.load(old.collection(), new long[0],
-            new float[0][])).onFailure(e -> log.warn("retiring {} failed: {}", old.collection(), e.toString())));
-      }
-      return null;
-    });
+    }, false)).compose(m -> owner ? fill(m).map(v -> swap(m, started)) : swapWhenRanked(m, started));
+  }
+
+  private boolean swap(ServingModel m, long started) {
+    ServingModel old = current;
+    current = m;
+    pending = null;
+    if (owner) {
+      // API nodes of a cluster wait for this before they rank with the version (a local no-op without a cluster)
+      vertx.eventBus().publish(MODEL_LOADED, m.version());
+    }
+    log.info("feed model {} serving: {} items in the collection ({} trained), loaded in {} ms", m.version(),
+        m.inCollection.size(), m.trainedItems(), (System.nanoTime() - started) / 1_000_000);
+    if (old != null && owner) {
+      vertx.setTimer(RETIRE_AFTER_MS, t -> inSequence(() -> ranking.load(old.collection(), new long[0],
+          new float[0][])).onFailure(e -> log.warn("retiring {} failed: {}", old.collection(), e.toString())));
+    }
+    return true;
+  }
+
+  /** A viewer swaps once a ranking node answers a query on m's collection; otherwise m waits as pending. */
+  private Future<Boolean> swapWhenRanked(ServingModel m, long started) {
+    return ranking.topK(m.collection(), new float[m.dim()], 1, null)
+        .map(answered -> swap(m, started))
+        .recover(e -> {
+          pending = m;
+          log.info("feed model {} built; waiting for a ranking node to load it ({})", m.version(), e.toString());
+          return Future.succeededFuture(false);
+        });
+  }
+
+  /** Whether this server fills its own ranking verticle (else the cluster's ranking nodes load each version). */
+  public boolean owner() {
+    return owner;
   }
 
   /** Loads the whole collection of m from m.inCollection. */
   private Future<Void> fill(ServingModel m) {
+    if (!owner) {
+      return Future.succeededFuture();
+    }
     long[] ids = new long[m.inCollection.size()];
     float[][] vectors = new float[ids.length][];
     int i = 0;
@@ -147,6 +196,9 @@ public final class ModelServing {
     removed.forEach(m.inCollection::remove);
     for (CatalogueItem item : added) {
       m.inCollection.put(item.id(), m.vectorFor(item.id(), item.tags()));
+    }
+    if (!owner) {
+      return Future.succeededFuture(); // the ranking nodes apply the same changes from their own catalogue copy
     }
     if (added.size() + removed.size() > RELOAD_ABOVE) {
       return fill(m);
