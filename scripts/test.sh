@@ -28,7 +28,7 @@ need_node() {
 mvn -B verify "${cluster[@]}" "$@"
 
 # The mini-program: tsc, ESLint, unit and page tests (miniprogram-simulate), and the live tests against a dev server
-# started from server/target/wxmp.jar on free ports.
+# started from server/target/wxmp-dev.jar on free ports.
 need_node
 (
   cd frontend-miniapp

@@ -26,10 +26,10 @@ function freePort(): Promise<number> {
 
 export default async function globalSetup() {
   if (process.env.WXMP_E2E_API) return // an already running server (see README)
-  const jar = join(repo, 'server/target/wxmp.jar')
+  const jar = join(repo, 'server/target/wxmp-dev.jar')
   if (!existsSync(jar)) {
     const built = spawnSync('mvn', ['-B', '-q', '-DskipTests', 'package'], { cwd: repo, stdio: 'inherit' })
-    if (built.status !== 0) throw new Error('mvn package failed; the browser tests need server/target/wxmp.jar')
+    if (built.status !== 0) throw new Error('mvn package failed; the browser tests need server/target/wxmp-dev.jar')
   }
   const [http, sandbox, redis] = [await freePort(), await freePort(), await freePort()]
   const dataDir = mkdtempSync(join(tmpdir(), 'wxmp-console-e2e-'))

@@ -11,7 +11,7 @@ import * as path from 'path';
 import { LiveState, stateFile } from './state';
 
 const REPO = path.resolve(__dirname, '../../..');
-const JAR = path.join(REPO, 'server/target/wxmp.jar');
+const JAR = path.join(REPO, 'server/target/wxmp-dev.jar');
 const START_TIMEOUT_MS = 240_000;
 
 function freePort(): Promise<number> {
@@ -28,12 +28,12 @@ function freePort(): Promise<number> {
 
 function buildJar(): void {
   if (fs.existsSync(JAR)) return;
-  console.log('[live] server/target/wxmp.jar is missing: building it (mvn -DskipTests package)');
+  console.log('[live] server/target/wxmp-dev.jar is missing: building it (mvn -DskipTests package)');
   for (const offline of [['-o'], []]) {
     const r = spawnSync('mvn', ['-B', '-q', ...offline, '-DskipTests', 'package'], { cwd: REPO, stdio: 'inherit' });
     if (r.status === 0 && fs.existsSync(JAR)) return;
   }
-  throw new Error('could not build server/target/wxmp.jar');
+  throw new Error('could not build server/target/wxmp-dev.jar');
 }
 
 async function probe(url: string, token: string): Promise<boolean> {

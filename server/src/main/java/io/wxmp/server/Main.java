@@ -27,11 +27,7 @@ public final class Main {
         System.exit(2);
       }
     }
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-      System.err.println("wxmp: start Java with --add-modules jdk.incubator.vector (the ranking engine's CPU path "
-          + "uses the Vector API), e.g. java --add-modules jdk.incubator.vector -jar wxmp.jar");
-      System.exit(2);
-    }
+    VectorLauncher.ensureVectorApi(Main.class.getName(), args);
     Settings settings;
     try {
       settings = Settings.load(System.getenv());
@@ -63,6 +59,17 @@ public final class Main {
     }
   }
 
+  /** The production jar leaves the embedded PostgreSQL and Redis out (about 100 MB of binaries for three systems). */
+  private static void devStackPresent() {
+    try {
+      Class.forName("io.zonky.test.db.postgres.embedded.EmbeddedPostgres", false, Main.class.getClassLoader());
+      Class.forName("redis.embedded.RedisServer", false, Main.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new Settings.ConfigException("WXMP_MODE: dev mode needs wxmp-dev.jar (this is the production jar, "
+          + "without the embedded PostgreSQL and Redis): ./scripts/dev.sh builds and runs it");
+    }
+  }
+
   /** One line per problem, all of them, so that one run shows an operator everything to fix. */
   static void printProblems(Settings.ConfigException e) {
     for (String problem : e.problems()) {
@@ -88,6 +95,7 @@ public final class Main {
       Integer sandboxPort = check.get(() -> loaded.integer("WXMP_SANDBOX_PORT", 0, 65535));
       String risky = check.get(() -> loaded.required("WXMP_RISKY_WORDS"));
       check.run(() -> loaded.integer("WXMP_HTTP_PORT", 0, 65535));
+      check.run(Main::devStackPresent);
       check.done();
       stack = DevStack.start(Path.of(dataDir), redisPort, sandboxHost, sandboxPort, 1.0,
           Arrays.asList(risky.split(",")));

@@ -121,6 +121,64 @@ class ProductionStartTest {
     }
   }
 
+  /**
+   * {@code java -jar wxmp.jar} with no JVM flags: the jar runs itself again with the Vector API module, the child
+   * serves (ranking up), SIGTERM to what was started stops both, and so does a {@code kill -9} of the launcher.
+   */
+  @Test
+  void noJvmFlagsAreNeededAndTheLaunchedServerNeverOutlivesItsLauncher() throws Exception {
+    for (boolean kill : new boolean[] {false, true}) {
+      Map<String, String> env = new HashMap<>(TestStack.shared().settings);
+      int port;
+      try (ServerSocket free = new ServerSocket(0)) {
+        port = free.getLocalPort();
+      }
+      env.put("WXMP_HTTP_PORT", Integer.toString(port));
+      env.put("WXMP_HTTP_INSTANCES", "1");
+      env.put("WXMP_FEED_TRAIN_INTERVAL_SEC", "0");
+      String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+          "io.wxmp.server.Main");
+      pb.environment().keySet().removeIf(k -> k.startsWith("WXMP_"));
+      pb.environment().putAll(env);
+      Path out = Files.createTempFile("wxmp-main", ".out");
+      pb.redirectErrorStream(true).redirectOutput(out.toFile());
+      Process launcher = pb.start();
+      try {
+        TestStack.eventually("the server is up", 90_000, () -> {
+          try {
+            return Files.readString(out).contains("wxmp is running (prod mode)") || !launcher.isAlive();
+          } catch (IOException e) {
+            return false;
+          }
+        });
+        assertThat(launcher.isAlive()).as(Files.readString(out)).isTrue();
+        List<ProcessHandle> children = launcher.descendants().toList();
+        assertThat(children).hasSize(1);
+        Path cmdline = Path.of("/proc", Long.toString(children.get(0).pid()), "cmdline");
+        if (Files.exists(cmdline)) {
+          assertThat(List.of(Files.readString(cmdline).split("\0"))).contains("--add-modules", "jdk.incubator.vector");
+        }
+        java.net.http.HttpResponse<String> ready = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/health/ready"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(new io.vertx.core.json.JsonObject(ready.body()).getJsonObject("checks").getString("ranking"))
+            .isEqualTo("up");
+        if (kill) {
+          launcher.destroyForcibly(); // kill -9: no hook runs in the launcher
+        } else {
+          launcher.destroy(); // SIGTERM
+        }
+        assertThat(launcher.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(children.get(0).onExit().get(60, TimeUnit.SECONDS).isAlive()).as("the server JVM").isFalse();
+      } finally {
+        launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+        launcher.destroyForcibly();
+      }
+    }
+  }
+
   private static Throwable catchStart(Map<String, String> env) {
     try {
       WxmpServer server = WxmpServer.start(Settings.of(env)).await(60, TimeUnit.SECONDS);
