@@ -20,6 +20,7 @@ import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.campaigns.Campaigns;
+import io.wxmp.handlers.campaigns.Conversions;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.platform.ExperimentRepository;
 import io.wxmp.handlers.platform.Experiments;
@@ -72,6 +73,8 @@ public final class WxmpServer {
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
   private NotificationRelay relay;
+  private Conversions conversions;
+  private Experiments experiments;
   private final Events events;
   private final long eventsTimer;
   private final Feed feed;
@@ -153,6 +156,9 @@ public final class WxmpServer {
     auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
     auth.forgetters().add(feed::forget);
     NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
+    // campaign conversions: paid orders after a click, undone by a full refund, from the outbox
+    Conversions conversions = campaigns.conversions(vertx,
+        settings.integer("WXMP_OUTBOX_POLL_MS", 10, 60_000));
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -170,7 +176,7 @@ public final class WxmpServer {
         .compose(v -> vertx.deployVerticle(
             () -> new HttpVerticle(host, port,
                 () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth,
-                    feed)),
+                    feed, experiments)),
             new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           deployments.add(0, id);
@@ -183,6 +189,8 @@ public final class WxmpServer {
           WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
               eventsTimer, feed);
           server.relay = relay.start();
+          server.conversions = conversions.start();
+          server.experiments = experiments;
           return server;
         })
         .recover(failure -> vertx.close().transform(x -> Future.failedFuture(failure)));
@@ -259,6 +267,16 @@ public final class WxmpServer {
     return relay;
   }
 
+  /** The feed experiments (what the feed asks for each user's arm, and the operators' routes use). */
+  public Experiments experiments() {
+    return experiments;
+  }
+
+  /** The campaign conversions consumer of the payment outbox (also run by its timer); tests poll it directly. */
+  public Conversions conversions() {
+    return conversions;
+  }
+
   /** The phone number key, templates, public URL: what the users' routes need beyond Deps. */
   private static AuthConfig authConfig(Settings settings) {
     FieldCipher phone;
@@ -323,6 +341,9 @@ public final class WxmpServer {
     feed.stop();
     if (relay != null) {
       relay.stop();
+    }
+    if (conversions != null) {
+      conversions.stop();
     }
     vertx.cancelTimer(eventsTimer);
     Future<Void> undeployed = Future.succeededFuture();

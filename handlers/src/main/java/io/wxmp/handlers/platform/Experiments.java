@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.events.EventListener;
 import io.wxmp.handlers.feed.FeedExperiments;
@@ -117,13 +118,26 @@ public final class Experiments implements FeedExperiments, EventListener {
   // ---- rules ----
 
   public Future<Experiment> create(String name, List<Experiment.Arm> arms, String status) {
+    return create(null, name, arms, status);
+  }
+
+  /** {@code who} null writes no audit entry (a caller that is not an operator's request). */
+  public Future<Experiment> create(Audit.Who who, String name, List<Experiment.Arm> arms, String status) {
     if (!status.equals("draft") && !status.equals("running")) {
       throw ApiException.invalid(new JsonObject().put("status", "a new experiment is draft or running"));
     }
     byte[] salt = new byte[16];
     RANDOM.nextBytes(salt);
-    return repository.insert(name, Experiment.armsJson(arms), HexFormat.of().formatHex(salt), status)
+    return repository.pool().withTransaction(tx -> repository.insert(tx, name, Experiment.armsJson(arms),
+            HexFormat.of().formatHex(salt), status)
+        .compose(e -> who == null ? Future.succeededFuture(e)
+            : Audit.record(tx, who, "experiment.create", "experiment", e.id(), Audit.diff(null, view(e))).map(e)))
         .onSuccess(e -> invalidate());
+  }
+
+  /** What an audit entry shows of an experiment (not its salt). */
+  private static JsonObject view(Experiment e) {
+    return new JsonObject().put("name", e.name()).put("arms", Experiment.armsJson(e.arms())).put("status", e.status());
   }
 
   public Future<Experiment> get(long id) {
@@ -138,6 +152,10 @@ public final class Experiments implements FeedExperiments, EventListener {
   public record Change(String name, List<Experiment.Arm> arms, String status) {}
 
   public Future<Experiment> update(long id, Function<Experiment, Change> read) {
+    return update(null, id, read);
+  }
+
+  public Future<Experiment> update(Audit.Who who, long id, Function<Experiment, Change> read) {
     return repository.byId(id).map(Experiments::found).compose(current -> {
       Change change = read.apply(current);
       if (!change.status().equals(current.status()) && !MOVES.get(current.status()).contains(change.status())) {
@@ -150,14 +168,17 @@ public final class Experiments implements FeedExperiments, EventListener {
       if (current.status().equals("stopped") && !change.name().equals(current.name())) {
         throw ApiException.conflict("conflict", "A stopped experiment cannot change.");
       }
-      return repository.update(id, current.status(), change.name(), Experiment.armsJson(change.arms()),
-          change.status()).map(stored -> {
-            if (stored == null) {
-              throw ApiException.conflict("conflict", "The experiment changed meanwhile; read it again and retry.");
-            }
-            invalidate();
-            return stored;
-          });
+      return repository.pool().withTransaction(tx -> repository.update(tx, id, current.status(), change.name(),
+              Experiment.armsJson(change.arms()), change.status()).compose(stored -> {
+                if (stored == null) {
+                  throw ApiException.conflict("conflict",
+                      "The experiment changed meanwhile; read it again and retry.");
+                }
+                JsonObject changes = Audit.diff(view(current), view(stored));
+                return who == null || changes.isEmpty() ? Future.succeededFuture(stored)
+                    : Audit.record(tx, who, "experiment.update", "experiment", id, changes).map(stored);
+              }))
+          .onSuccess(stored -> invalidate());
     });
   }
 
