@@ -163,6 +163,8 @@ class ExperimentsTest {
     assertThat(stack.api.patch("/api/v1/platform/experiments/" + id, operator,
         new JsonObject().put("status", "running")).status()).isEqualTo(409);
     assertThat(stack.api.get("/api/v1/platform/experiments/999999999", operator).status()).isEqualTo(404);
+    assertThat(stack.api.get("/openapi.yaml", null).raw().toString()).contains("/platform/experiments/{id}/results")
+        .contains("operationId: createExperiment").contains("operationId: updateExperiment");
 
     // every write is the operator's, in the audit log
     List<String> actions = new ArrayList<>();
