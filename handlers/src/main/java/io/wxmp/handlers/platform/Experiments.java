@@ -33,11 +33,14 @@ public final class Experiments implements FeedExperiments, EventListener {
       "stopped", Set.of());
   /** How long a server keeps the running experiment before asking PostgreSQL again. */
   static final long CACHE_MS = 1_000;
+  /** The oldest cached answer given while a reload is under way. */
+  static final long STALE_MS = 30_000;
 
   private final ExperimentRepository repository;
   private final Clock clock;
   private volatile Cached cached;
   private volatile Future<Experiment> loading;
+  private final java.util.concurrent.atomic.AtomicLong generations = new java.util.concurrent.atomic.AtomicLong();
 
   private record Cached(Experiment running, long atMs) {}
 
@@ -63,7 +66,11 @@ public final class Experiments implements FeedExperiments, EventListener {
     });
   }
 
-  /** The running experiment, from a cache at most {@link #CACHE_MS} old; one reload at a time. */
+  /**
+   * The running experiment, from a cache at most {@link #CACHE_MS} old; one reload at a time. While a reload is under
+   * way a cached answer up to {@link #STALE_MS} old is given instead of waiting, so a slow database delays a start or
+   * a stop by a moment rather than sending pages out without their arm (the feed does not wait long for it).
+   */
   Future<Experiment> running() {
     long now = clock.millis();
     Cached c = cached;
@@ -71,21 +78,31 @@ public final class Experiments implements FeedExperiments, EventListener {
       return Future.succeededFuture(c.running());
     }
     Future<Experiment> inFlight = loading;
-    if (inFlight != null) {
-      return inFlight;
+    if (inFlight == null) {
+      long generation = generations.get();
+      Future<Experiment> load = repository.running().onSuccess(e -> {
+            if (generations.get() == generation) { // not read before a change this server made meanwhile
+              cached = new Cached(e, clock.millis());
+            }
+          })
+          .eventually(() -> {
+            loading = null;
+            return Future.succeededFuture();
+          });
+      loading = load;
+      inFlight = load;
     }
-    Future<Experiment> load = repository.running().onSuccess(e -> cached = new Cached(e, clock.millis()))
-        .eventually(() -> {
-          loading = null;
-          return Future.succeededFuture();
-        });
-    loading = load;
-    return load;
+    if (c != null && now - c.atMs() < STALE_MS && !inFlight.isComplete()) {
+      return Future.succeededFuture(c.running());
+    }
+    return inFlight;
   }
 
   /** Forgets the cached running experiment (this server changed it). */
   void invalidate() {
+    generations.incrementAndGet();
     cached = null;
+    loading = null;
   }
 
   // ---- EventListener ----

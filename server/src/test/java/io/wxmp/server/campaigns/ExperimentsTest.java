@@ -248,6 +248,7 @@ class ExperimentsTest {
     String token = login.json().getString("token");
     String userId = login.json().getJsonObject("user").getString("id");
     String expected = await(other.armFor(userId)).arm();
+    assertThat(await(here.armFor(userId)).arm()).isEqualTo(expected); // (and the server has it at hand)
     int tokens = 0;
     for (int request = 0; request < 3; request++) {
       Reply feed = stack.api.get("/api/v1/feed?limit=5", token);
