@@ -24,6 +24,8 @@ import io.wxmp.handlers.events.EventRoutes;
 import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
+import io.wxmp.handlers.platform.ExperimentRoutes;
+import io.wxmp.handlers.platform.Experiments;
 import io.wxmp.handlers.platform.PlatformRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
 import io.wxmp.handlers.stats.StatsRoutes;
@@ -45,7 +47,8 @@ final class ApiRouter {
   private ApiRouter() {}
 
   static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, EventService events, Campaigns campaigns, AuthConfig auth, Feed feed) {
+      QuizRoutes.Config quiz, EventService events, Campaigns campaigns, AuthConfig auth, Feed feed,
+      Experiments experiments) {
     Router root = Router.router(deps.vertx());
     // wx.request has no PATCH: the mini-program sends POST with X-HTTP-Method-Override: PATCH. First, because the
     // override reroutes the request from the top.
@@ -83,6 +86,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
     root.route(API + "/*").subRouter(StatsRoutes.create(deps));
     root.route(API + "/*").subRouter(CampaignRoutes.create(deps.vertx(), campaigns));
+    root.route(API + "/*").subRouter(ExperimentRoutes.create(deps.vertx(), experiments));
 
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);

@@ -20,6 +20,7 @@ import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.campaigns.Campaigns;
+import io.wxmp.handlers.campaigns.Conversions;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.platform.ExperimentRepository;
 import io.wxmp.handlers.platform.Experiments;
@@ -74,6 +75,8 @@ public final class WxmpServer {
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
   private NotificationRelay relay;
+  private Conversions conversions;
+  private Experiments experiments;
   private PurchaseEvents purchases;
   private final Events events;
   private final long eventsTimer;
@@ -182,6 +185,8 @@ public final class WxmpServer {
       NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig);
       // paid orders and full refunds as feed events, read from the outbox at a position of their own
       PurchaseEvents purchases = new PurchaseEvents(vertx, pg, events.service(), relayConfig.pollMs());
+      // campaign conversions: paid orders after a click, undone by a full refund, from the outbox
+      Conversions conversions = campaigns.conversions(vertx, relayConfig.pollMs());
       String openApi = resource("/openapi.yaml");
 
       List<String> deployments = new ArrayList<>();
@@ -200,7 +205,7 @@ public final class WxmpServer {
           .compose(v -> vertx.deployVerticle(
               () -> new HttpVerticle(host, port,
                   () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth,
-                      feed)),
+                      feed, experiments)),
               new DeploymentOptions().setInstances(instances)))
           .map(id -> {
             deployments.add(0, id);
@@ -214,6 +219,8 @@ public final class WxmpServer {
             WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
                 eventsTimer, feed);
             server.relay = relay.start();
+            server.conversions = conversions.start();
+            server.experiments = experiments;
             server.purchases = purchases.start();
             return server;
           })
@@ -308,6 +315,16 @@ public final class WxmpServer {
     return relay;
   }
 
+  /** The feed experiments (what the feed asks for each user's arm, and the operators' routes use). */
+  public Experiments experiments() {
+    return experiments;
+  }
+
+  /** The campaign conversions consumer of the payment outbox (also run by its timer); tests poll it directly. */
+  public Conversions conversions() {
+    return conversions;
+  }
+
   /** Purchases and full refunds from the payment outbox as feed events (also run by its timer); tests poll it. */
   public PurchaseEvents purchases() {
     return purchases;
@@ -390,6 +407,9 @@ public final class WxmpServer {
     feed.stop();
     if (relay != null) {
       relay.stop();
+    }
+    if (conversions != null) {
+      conversions.stop();
     }
     if (purchases != null) {
       purchases.stop();
