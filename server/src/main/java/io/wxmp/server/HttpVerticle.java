@@ -8,7 +8,7 @@ import io.vertx.ext.web.Router;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** One per core: serves the API router on the shared port. Stopping lets in-flight requests finish first. */
+/** One per core: serves the API router on the shared port (one more serves the management router). Stopping lets in-flight requests finish first. */
 final class HttpVerticle extends VerticleBase {
   private static final long SHUTDOWN_GRACE_SECONDS = 10;
   private final String host;
@@ -27,6 +27,11 @@ final class HttpVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
         .setCompressionSupported(true).setIdleTimeout(60));
     return server.requestHandler(routerFactory.get()).listen();
+  }
+
+  /** The port it listens on (the given one, or the one the system chose for 0); valid once started. */
+  int actualPort() {
+    return server.actualPort();
   }
 
   @Override
