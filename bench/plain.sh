@@ -76,7 +76,7 @@ measure() { # $1: label, $2: jar
   mkdir -p "$dir"
   local http sandbox redis
   http=$(free_port); sandbox=$(free_port); redis=$(free_port)
-  WXMP_HTTP_PORT=$http WXMP_SANDBOX_PORT=$sandbox WXMP_DEV_REDIS_PORT=$redis WXMP_DATA_DIR="$dir/data" \
+  WXMP_MODE=dev WXMP_MANAGEMENT_PORT=0 WXMP_HTTP_PORT=$http WXMP_SANDBOX_PORT=$sandbox WXMP_DEV_REDIS_PORT=$redis WXMP_DATA_DIR="$dir/data" \
     WXMP_FEED_TRAIN_INTERVAL_SEC=0 \
     $JAVA $JAVA_OPTS --add-modules jdk.incubator.vector -jar "$jar" >"$dir/server.log" 2>&1 &
   local pid=$!

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -DskipTests package
-exec java --add-modules jdk.incubator.vector -jar server/target/wxmp.jar "$@"
+WXMP_MODE=dev exec java --add-modules jdk.incubator.vector -jar server/target/wxmp.jar "$@"

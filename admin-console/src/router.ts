@@ -1,5 +1,13 @@
 import { createRouter, createWebHashHistory } from 'vue-router'
-import { session } from './session'
+import { session, type Role } from './session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    /** The roles that may open the page (API.md: accounts and the audit log are the owners'); absent: every role. */
+    roles?: Role[]
+  }
+}
 
 // Hash history: the server serves one index.html at /admin/ and needs no fallback route.
 export const router = createRouter({
@@ -20,6 +28,9 @@ export const router = createRouter({
     { path: '/campaigns/new', component: () => import('./views/CampaignEdit.vue') },
     { path: '/campaigns/:id', component: () => import('./views/CampaignEdit.vue'), props: true },
     { path: '/campaigns/:id/stats', component: () => import('./views/CampaignStats.vue'), props: true },
+    { path: '/accounts', component: () => import('./views/Accounts.vue'), meta: { roles: ['owner'] } },
+    { path: '/audit', component: () => import('./views/Audit.vue'), meta: { roles: ['owner'] } },
+    { path: '/forbidden', component: () => import('./views/Forbidden.vue') },
     { path: '/:rest(.*)', redirect: '/dashboard' },
   ],
 })
@@ -27,5 +38,10 @@ export const router = createRouter({
 router.beforeEach((to) => {
   if (!to.meta.public && !session.token) return { path: '/login', query: { next: to.fullPath } }
   if (session.token && session.mustChangePassword && to.path !== '/password' && !to.meta.public) return '/password'
+  // the menu hides what the role may not open; a typed or bookmarked address says which role it needs (the server
+  // refuses the calls anyway)
+  if (to.meta.roles && !(session.role && to.meta.roles.includes(session.role))) {
+    return { path: '/forbidden', query: { need: to.meta.roles.join(','), from: to.fullPath } }
+  }
   return true
 })

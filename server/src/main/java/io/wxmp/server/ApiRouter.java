@@ -55,6 +55,7 @@ final class ApiRouter {
     root.route(API + "/*").handler(MethodOverrideHandler.create());
     root.route().handler(RequestIds::assign);
     root.route().handler(ApiRouter::accessLog);
+    root.route().handler(ApiRouter::securityHeaders);
 
     root.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "up")));
     root.get("/health/ready").handler(health::ready);
@@ -129,10 +130,46 @@ final class ApiRouter {
     };
   }
 
+  /**
+   * One line per request once it is over. A response that was never ended (the client went away first, or the
+   * connection failed) is logged as {@link #CLIENT_GONE} with the reason, not with the status it would have had.
+   */
   private static void accessLog(RoutingContext ctx) {
     long start = System.nanoTime();
-    ctx.addEndHandler(done -> access.info("[{}] {} {} {} {}ms", RequestIds.of(ctx), ctx.request().method(),
-        ctx.request().path(), ctx.response().getStatusCode(), (System.nanoTime() - start) / 1_000_000));
+    ctx.addEndHandler(done -> {
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      if (done.succeeded()) {
+        access.info("[{}] {} {} {} {}ms", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
+            ctx.response().getStatusCode(), ms);
+      } else {
+        access.info("[{}] {} {} {} {}ms (not answered: {})", RequestIds.of(ctx), ctx.request().method(),
+            ctx.request().path(), CLIENT_GONE, ms, done.cause() == null ? "closed" : done.cause().getMessage());
+      }
+    });
+    ctx.next();
+  }
+
+  /** The access log's status for a request whose answer was never written (nginx's "client closed request"). */
+  static final int CLIENT_GONE = 499;
+
+  /**
+   * Every answer is what it says it is (never content-sniffed); {@code /api/v1} answers are never stored by a cache
+   * (login answers carry tokens, every other answer is someone's own data) unless a route says otherwise. The console
+   * pages set their strict CSP themselves (see {@link AdminConsole}); {@code /media} keeps its immutable caching. No
+   * CORS headers anywhere: the console is same-origin, so a page on another origin can read no answer.
+   */
+
+  private static void securityHeaders(RoutingContext ctx) {
+    boolean api = ctx.request().path().startsWith(API + "/");
+    ctx.addHeadersEndHandler(v -> {
+      var h = ctx.response().headers();
+      h.set("X-Content-Type-Options", "nosniff");
+      if (api) {
+        if (!h.contains(io.vertx.core.http.HttpHeaders.CACHE_CONTROL)) {
+          h.set(io.vertx.core.http.HttpHeaders.CACHE_CONTROL, "no-store");
+        }
+      }
+    });
     ctx.next();
   }
 }

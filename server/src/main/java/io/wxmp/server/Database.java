@@ -9,35 +9,121 @@ import org.flywaydb.core.Flyway;
 
 /** PostgreSQL: the URL setting, the Flyway migrations of {@code schema/}, and the reactive pool. */
 final class Database {
-  private final PgConnectOptions connect;
+  /** pgjdbc's TCP connect and whole-login deadlines for the migrations, unless the URL sets its own. */
+  private static final int CONNECT_TIMEOUT_SEC = 5;
+  private static final int LOGIN_TIMEOUT_SEC = 10;
 
-  private Database(PgConnectOptions connect) {
+  private final PgConnectOptions connect;
+  private final String jdbcUrl;
+
+  private Database(PgConnectOptions connect, String jdbcUrl) {
     this.connect = connect;
+    this.jdbcUrl = jdbcUrl;
   }
 
   static Database from(Settings settings) {
-    String url = settings.required("WXMP_PG_URL");
+    String url = settings.string("WXMP_PG_URL");
+    if (url == null) {
+      throw new Settings.ConfigException("WXMP_PG_URL: required but not set (for dev mode, with an embedded "
+          + "PostgreSQL and Redis and the WeChat sandbox, set WXMP_MODE=dev)");
+    }
     if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
       throw new Settings.ConfigException("WXMP_PG_URL: must look like postgresql://user:password@host:5432/database");
     }
     try {
-      return new Database(PgConnectOptions.fromUri(url));
+      return new Database(PgConnectOptions.fromUri(url), jdbcUrl(url));
     } catch (RuntimeException e) {
       throw new Settings.ConfigException("WXMP_PG_URL: cannot parse (" + e.getMessage() + ")");
     }
   }
 
-  /** Blocking: run it before the pool serves requests. */
+  /**
+   * The URL Flyway's JDBC driver gets: the same hosts, database and parameters as {@code WXMP_PG_URL} ({@code sslmode},
+   * {@code sslrootcert}, ...), without the user and password (passed apart, already decoded), and with connect and
+   * login deadlines unless the URL sets its own, so that an unreachable or mute server fails start-up in seconds.
+   */
+  static String jdbcUrl(String url) {
+    String rest = url.substring(url.indexOf("://") + 3);
+    int end = rest.length();
+    for (char c : new char[] {'/', '?'}) {
+      int i = rest.indexOf(c);
+      if (i >= 0 && i < end) {
+        end = i;
+      }
+    }
+    String authority = rest.substring(0, end);
+    String tail = rest.substring(end);
+    int at = authority.lastIndexOf('@');
+    String hosts = at >= 0 ? authority.substring(at + 1) : authority;
+    StringBuilder jdbc = new StringBuilder("jdbc:postgresql://").append(hosts);
+    String path = tail;
+    String query = "";
+    int q = tail.indexOf('?');
+    if (q >= 0) {
+      path = tail.substring(0, q);
+      query = tail.substring(q + 1);
+    }
+    jdbc.append(path.isEmpty() ? "/" : path);
+    java.util.List<String> params = new java.util.ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (String param : query.split("&")) {
+      if (param.isEmpty()) {
+        continue;
+      }
+      String name = param.contains("=") ? param.substring(0, param.indexOf('=')) : param;
+      if (name.equals("user") || name.equals("password")) {
+        continue; // passed apart
+      }
+      names.add(name);
+      params.add(param);
+    }
+    if (!names.contains("connectTimeout")) {
+      params.add("connectTimeout=" + CONNECT_TIMEOUT_SEC);
+    }
+    if (!names.contains("loginTimeout")) {
+      params.add("loginTimeout=" + LOGIN_TIMEOUT_SEC);
+    }
+    return jdbc.append('?').append(String.join("&", params)).toString();
+  }
+
+  /** Where the database is, for messages (no user or password). */
+  String where() {
+    return connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
+  }
+
+  /**
+   * Blocking: run it before the pool serves requests. A server that cannot be reached or refuses the login fails with
+   * a {@link StartupFailure} naming the cause.
+   */
   void migrate() {
-    String jdbc = "jdbc:postgresql://" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
-    Flyway.configure()
-        .dataSource(jdbc, connect.getUser(), connect.getPassword())
+    Flyway flyway = Flyway.configure()
+        .dataSource(jdbcUrl, connect.getUser(), connect.getPassword())
         .locations("classpath:db/migration")
         // Features own disjoint version ranges (V10-V19 feed, V50-V59 stats, ...) and land in any order: a database
         // that already has V51 must still take a V20 that landed later.
         .outOfOrder(true)
-        .load()
-        .migrate();
+        .load();
+    java.sql.SQLException cannotConnect;
+    try (java.sql.Connection c = flyway.getConfiguration().getDataSource().getConnection()) {
+      cannotConnect = null;
+    } catch (java.sql.SQLException e) {
+      cannotConnect = e;
+    }
+    if (cannotConnect != null) {
+      throw new StartupFailure("cannot connect to PostgreSQL at " + where() + " (WXMP_PG_URL): "
+          + rootCause(cannotConnect));
+    }
+    flyway.migrate();
+  }
+
+  private static String rootCause(Throwable e) {
+    String message = e.getMessage();
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        message = message + ": " + t.getClass().getSimpleName() + " " + t.getMessage();
+      }
+    }
+    return message;
   }
 
   Pool pool(Vertx vertx, int size) {

@@ -23,7 +23,7 @@ public final class Main {
       try {
         System.exit(OperatorCommand.run(args, Settings.load(System.getenv()), System.out, System.err));
       } catch (Settings.ConfigException e) {
-        System.err.println("wxmp: configuration error: " + e.getMessage());
+        printProblems(e);
         System.exit(2);
       }
     }
@@ -37,28 +37,56 @@ public final class Main {
       settings = Settings.load(System.getenv());
       run(settings);
     } catch (Settings.ConfigException e) {
-      System.err.println("wxmp: configuration error: " + e.getMessage());
+      printProblems(e);
       System.exit(2);
+    } catch (StartupFailure e) {
+      System.err.println("wxmp: " + e.getMessage());
+      System.exit(1);
     } catch (Exception e) {
       String bind = bindMessage(e);
       if (bind != null) {
         System.err.println("wxmp: " + bind);
         System.exit(2);
       }
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof StartupFailure failure) {
+          System.err.println("wxmp: " + failure.getMessage());
+          System.exit(1);
+        }
+        if (t instanceof Settings.ConfigException config) {
+          printProblems(config);
+          System.exit(2);
+        }
+      }
       log.error("wxmp failed to start", e);
       System.exit(1);
     }
   }
 
-  private static void run(Settings settings) throws Exception {
-    boolean dev = settings.devMode();
+  /** One line per problem, all of them, so that one run shows an operator everything to fix. */
+  static void printProblems(Settings.ConfigException e) {
+    for (String problem : e.problems()) {
+      System.err.println("wxmp: configuration error: " + problem);
+    }
+  }
+
+  private static void run(Settings loaded) throws Exception {
+    Settings settings = loaded;
+    Settings.Check check = loaded.check();
+    Boolean devMode = check.get(loaded::devMode);
+    boolean dev = Boolean.TRUE.equals(devMode);
     DevStack stack = null;
     if (dev) {
-      stack = DevStack.start(Path.of(settings.required("WXMP_DATA_DIR")),
-          settings.integer("WXMP_DEV_REDIS_PORT", 0, 65535),
-          settings.required("WXMP_SANDBOX_HOST"),
-          settings.integer("WXMP_SANDBOX_PORT", 0, 65535), 1.0,
-          Arrays.asList(settings.required("WXMP_RISKY_WORDS").split(",")));
+      // dev mode's own settings first (the server's are checked once the dev stack has filled in its URLs)
+      String dataDir = check.get(() -> loaded.required("WXMP_DATA_DIR"));
+      Integer redisPort = check.get(() -> loaded.integer("WXMP_DEV_REDIS_PORT", 0, 65535));
+      String sandboxHost = check.get(() -> loaded.required("WXMP_SANDBOX_HOST"));
+      Integer sandboxPort = check.get(() -> loaded.integer("WXMP_SANDBOX_PORT", 0, 65535));
+      String risky = check.get(() -> loaded.required("WXMP_RISKY_WORDS"));
+      check.run(() -> loaded.integer("WXMP_HTTP_PORT", 0, 65535));
+      check.done();
+      stack = DevStack.start(Path.of(dataDir), redisPort, sandboxHost, sandboxPort, 1.0,
+          Arrays.asList(risky.split(",")));
       java.util.Map<String, String> devSettings = new java.util.HashMap<>(stack.settings());
       if (settings.string("WXMP_FEED_TOKEN_KEY") != null) {
         devSettings.remove("WXMP_FEED_TOKEN_KEY"); // a key set by hand wins over the one made per start
@@ -70,9 +98,18 @@ public final class Main {
             "http://127.0.0.1:" + settings.required("WXMP_HTTP_PORT")));
       }
     }
+    if (!dev) {
+      // the server reports these together with every other setting's problems
+      settings = settings.withProblems(check);
+    }
     WxmpServer server;
     try {
       server = WxmpServer.start(settings).await(120, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      if (stack != null) {
+        stack.close();
+      }
+      throw new StartupFailure("start-up did not finish within 120 s");
     } catch (Exception e) {
       if (stack != null) {
         stack.close();

@@ -34,7 +34,9 @@ public final class OperatorCommand {
           + "configured database; dev mode makes demo-operator by itself)");
       return 2;
     }
-    Database database = Database.from(settings);
+    Settings.Check check = settings.check();
+    Database database = check.get(() -> Database.from(settings));
+    check.done();
     database.migrate();
     String password = Passwords.oneTime();
     String hash = Passwords.hash(password);

@@ -33,50 +33,62 @@ public final class PayClients {
   private PayClients() {}
 
   public static WeChatPay create(Settings settings) {
-    String appId = settings.required("WXMP_WX_APPID");
-    String mchId = settings.required("WXMP_PAY_MCH_ID");
-    String serial = settings.required("WXMP_PAY_MERCHANT_SERIAL");
-    String apiV3Key = settings.required("WXMP_PAY_APIV3_KEY");
-    if (apiV3Key.getBytes(StandardCharsets.UTF_8).length != 32) {
-      throw new Settings.ConfigException("WXMP_PAY_APIV3_KEY: must be exactly 32 bytes (it has "
-          + apiV3Key.getBytes(StandardCharsets.UTF_8).length + ")");
-    }
-    String privateKeyPem = readFile(settings, "WXMP_PAY_MERCHANT_KEY_FILE");
-    String publicKeyPem = readFile(settings, "WXMP_PAY_PUBLIC_KEY_FILE");
-    String publicKeyId = settings.required("WXMP_PAY_PUBLIC_KEY_ID");
-    if (!publicKeyId.startsWith("PUB_KEY_ID_")) {
-      throw new Settings.ConfigException("WXMP_PAY_PUBLIC_KEY_ID: '" + publicKeyId + "' does not start with PUB_KEY_ID_");
-    }
-    String notifyBase = settings.string("WXMP_PAY_NOTIFY_URL");
-    if (notifyBase == null) {
-      notifyBase = settings.string("WXMP_PUBLIC_URL");
-    }
-    if (notifyBase == null) {
-      throw new Settings.ConfigException("WXMP_PAY_NOTIFY_URL: required but not set (the public base URL of this "
-          + "server; /api/v1/pay/notify and /api/v1/pay/refund-notify are appended)");
-    }
-    notifyBase = webUrl("WXMP_PAY_NOTIFY_URL", notifyBase);
-    String apiUrl = webUrl("WXMP_PAY_API_URL", settings.required("WXMP_PAY_API_URL"));
-    int ttl = settings.integer("WXMP_PAY_ORDER_TTL_SEC", 60, 7 * 86_400);
+    Settings.Check check = new Settings.Check();
+    String appId = check.get(() -> settings.required("WXMP_WX_APPID"));
+    String mchId = check.get(() -> settings.required("WXMP_PAY_MCH_ID"));
+    String serial = check.get(() -> settings.required("WXMP_PAY_MERCHANT_SERIAL"));
+    String apiV3Key = check.get(() -> {
+      String key = settings.required("WXMP_PAY_APIV3_KEY");
+      if (key.getBytes(StandardCharsets.UTF_8).length != 32) {
+        throw new Settings.ConfigException("WXMP_PAY_APIV3_KEY: must be exactly 32 bytes (it has "
+            + key.getBytes(StandardCharsets.UTF_8).length + ")");
+      }
+      return key;
+    });
+    PrivateKey privateKey = check.get(() -> {
+      String pem = readFile(settings, "WXMP_PAY_MERCHANT_KEY_FILE");
+      try {
+        return PemUtil.loadPrivateKeyFromString(pem);
+      } catch (RuntimeException e) {
+        throw new Settings.ConfigException("WXMP_PAY_MERCHANT_KEY_FILE: not a PKCS#8 PEM RSA private key");
+      }
+    });
+    PublicKey publicKey = check.get(() -> {
+      String pem = readFile(settings, "WXMP_PAY_PUBLIC_KEY_FILE");
+      try {
+        return PemUtil.loadPublicKeyFromString(pem);
+      } catch (RuntimeException e) {
+        throw new Settings.ConfigException("WXMP_PAY_PUBLIC_KEY_FILE: not a PEM RSA public key");
+      }
+    });
+    String publicKeyId = check.get(() -> {
+      String id = settings.required("WXMP_PAY_PUBLIC_KEY_ID");
+      if (!id.startsWith("PUB_KEY_ID_")) {
+        throw new Settings.ConfigException("WXMP_PAY_PUBLIC_KEY_ID: '" + id + "' does not start with PUB_KEY_ID_");
+      }
+      return id;
+    });
+    String notifyBase = check.get(() -> {
+      String base = settings.string("WXMP_PAY_NOTIFY_URL");
+      if (base == null) {
+        base = settings.string("WXMP_PUBLIC_URL");
+      }
+      if (base == null) {
+        throw new Settings.ConfigException("WXMP_PAY_NOTIFY_URL: required but not set (the public base URL of this "
+            + "server; /api/v1/pay/notify and /api/v1/pay/refund-notify are appended; WXMP_PUBLIC_URL also serves)");
+      }
+      return webUrl("WXMP_PAY_NOTIFY_URL", base);
+    });
+    String apiUrl = check.get(() -> webUrl("WXMP_PAY_API_URL", settings.required("WXMP_PAY_API_URL")));
+    Integer ttl = check.get(() -> settings.integer("WXMP_PAY_ORDER_TTL_SEC", 60, 7 * 86_400));
     // At least a minute: asking WeChat Pay about a refund whose create call is still under way would read as "never
     // made" and wrongly undo it.
-    int after = settings.integer("WXMP_PAY_RECONCILE_AFTER_SEC", 60, 86_400);
-    int maxAge = settings.integer("WXMP_PAY_NOTIFY_MAX_AGE_SEC", 10, 3_600);
-    int timeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
-    settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400);
+    Integer after = check.get(() -> settings.integer("WXMP_PAY_RECONCILE_AFTER_SEC", 60, 86_400));
+    Integer maxAge = check.get(() -> settings.integer("WXMP_PAY_NOTIFY_MAX_AGE_SEC", 10, 3_600));
+    Integer timeoutMs = check.get(() -> settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000));
+    check.run(() -> settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400));
+    check.done();
 
-    PrivateKey privateKey;
-    try {
-      privateKey = PemUtil.loadPrivateKeyFromString(privateKeyPem);
-    } catch (RuntimeException e) {
-      throw new Settings.ConfigException("WXMP_PAY_MERCHANT_KEY_FILE: not a PKCS#8 PEM RSA private key");
-    }
-    PublicKey publicKey;
-    try {
-      publicKey = PemUtil.loadPublicKeyFromString(publicKeyPem);
-    } catch (RuntimeException e) {
-      throw new Settings.ConfigException("WXMP_PAY_PUBLIC_KEY_FILE: not a PEM RSA public key");
-    }
     RSAPublicKeyConfig config = new RSAPublicKeyConfig.Builder()
         .merchantId(mchId)
         .privateKey(privateKey)

@@ -12,25 +12,39 @@ final class RedisClients {
   private RedisClients() {}
 
   static Redis create(Vertx vertx, Settings settings) {
-    String urls = settings.required("WXMP_REDIS_URL");
-    String mode = settings.required("WXMP_REDIS_MODE");
-    int poolSize = settings.integer("WXMP_REDIS_POOL_SIZE", 1, 1024);
-    RedisOptions options = new RedisOptions().setMaxPoolSize(poolSize).setMaxPoolWaiting(poolSize * 64)
-        .setMaxWaitingHandlers(4096);
-    Arrays.stream(urls.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(url -> {
-      if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
-        throw new Settings.ConfigException("WXMP_REDIS_URL: '" + url + "' must start with redis:// or rediss://");
-      }
-      options.addConnectionString(url);
-    });
-    switch (mode) {
-      case "standalone" -> options.setType(RedisClientType.STANDALONE);
-      case "cluster" -> options.setType(RedisClientType.CLUSTER);
-      case "sentinel" -> options.setType(RedisClientType.SENTINEL).setRole(RedisRole.MASTER)
-          .setMasterName(settings.required("WXMP_REDIS_MASTER_NAME"));
-      default -> throw new Settings.ConfigException(
-          "WXMP_REDIS_MODE: '" + mode + "' is not standalone, sentinel or cluster");
+    return Redis.createClient(vertx, options(settings));
+  }
+
+  /** The client's options; every malformed or missing {@code WXMP_REDIS_*} setting is reported, not just the first. */
+  static RedisOptions options(Settings settings) {
+    Settings.Check check = new Settings.Check();
+    String urls = check.get(() -> settings.required("WXMP_REDIS_URL"));
+    String mode = check.get(() -> settings.required("WXMP_REDIS_MODE"));
+    Integer poolSize = check.get(() -> settings.integer("WXMP_REDIS_POOL_SIZE", 1, 1024));
+    RedisOptions options = new RedisOptions().setMaxWaitingHandlers(4096);
+    if (poolSize != null) {
+      options.setMaxPoolSize(poolSize).setMaxPoolWaiting(poolSize * 64);
     }
-    return Redis.createClient(vertx, options);
+    if (urls != null) {
+      Arrays.stream(urls.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(url -> check.run(() -> {
+        if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
+          throw new Settings.ConfigException("WXMP_REDIS_URL: '" + url + "' must start with redis:// or rediss://");
+        }
+        options.addConnectionString(url);
+      }));
+    }
+    if (mode != null) {
+      switch (mode) {
+        case "standalone" -> options.setType(RedisClientType.STANDALONE);
+        case "cluster" -> options.setType(RedisClientType.CLUSTER);
+        case "sentinel" -> options.setType(RedisClientType.SENTINEL).setRole(RedisRole.MASTER)
+            .setMasterName(check.get(() -> settings.required("WXMP_REDIS_MASTER_NAME")));
+        default -> check.run(() -> {
+          throw new Settings.ConfigException("WXMP_REDIS_MODE: '" + mode + "' is not standalone, sentinel or cluster");
+        });
+      }
+    }
+    check.done();
+    return options;
   }
 }

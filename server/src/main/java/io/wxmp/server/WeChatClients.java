@@ -11,6 +11,15 @@ import me.chanjar.weixin.common.util.http.apache.DefaultApacheHttpClientBuilder;
 final class WeChatClients {
   private WeChatClients() {}
 
+  /** The WeChat settings, all of them checked. */
+  static void check(Settings settings) {
+    Settings.Check check = new Settings.Check();
+    check.run(() -> settings.required("WXMP_WX_APPID"));
+    check.run(() -> settings.required("WXMP_WX_SECRET"));
+    check.run(() -> settings.required("WXMP_WX_API_URL"));
+    check.done();
+  }
+
   static WxMaService miniApp(Settings settings, RedisAPI redis) {
     int timeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
     int workers = settings.integer("WXMP_WECHAT_WORKERS", 1, 512);

@@ -27,6 +27,7 @@ import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.events.EventListeners;
 import io.wxmp.handlers.events.EventRepository;
 import io.wxmp.handlers.events.EventService;
+import io.wxmp.handlers.events.PurchaseEvents;
 import io.wxmp.handlers.events.EventWeights;
 import io.wxmp.handlers.events.EventsMaintenance;
 import io.wxmp.handlers.events.OnlineState;
@@ -71,6 +72,7 @@ public final class WxmpServer {
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
   private NotificationRelay relay;
+  private PurchaseEvents purchases;
   private final Events events;
   private final long eventsTimer;
   private final Feed feed;
@@ -100,26 +102,34 @@ public final class WxmpServer {
 
   /** Starts a server on fully resolved settings (prod settings, or dev settings filled in by {@link DevStack}). */
   public static Future<WxmpServer> start(Settings settings) {
-    Database database = Database.from(settings);
-    String host = settings.required("WXMP_HTTP_HOST");
-    int port = settings.integer("WXMP_HTTP_PORT", 0, 65535);
-    int instances = settings.integer("WXMP_HTTP_INSTANCES", 1, 256);
-    int pgPoolSize = settings.integer("WXMP_PG_POOL_SIZE", 1, 1024);
-    int workers = settings.integer("WXMP_WECHAT_WORKERS", 1, 512);
-    long upstreamTimeoutMs = settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000);
-    long userTtl = settings.integer("WXMP_USER_TOKEN_TTL_SEC", 60, 90 * 86_400);
-    long adminTtl = settings.integer("WXMP_ADMIN_TOKEN_TTL_SEC", 60, 30 * 86_400);
-    long operatorTtl = settings.integer("WXMP_OPERATOR_TOKEN_TTL_SEC", 60, 30 * 86_400);
-    QuizRoutes.Config quiz = new QuizRoutes.Config(settings.integer("WXMP_QUIZ_SUBMIT_GRACE_MS", 0, 60_000),
-        settings.bool("WXMP_QUIZ_SHUFFLE"));
-    settings.required("WXMP_WX_APPID");
-    settings.required("WXMP_WX_SECRET");
+    // Every setting is read here, through one check, before anything starts: an operator sees all problems at once.
+    Settings.Check check = settings.check();
+    Database database = check.get(() -> Database.from(settings));
+    String host = check.get(() -> settings.required("WXMP_HTTP_HOST"));
+    Integer port = check.get(() -> settings.integer("WXMP_HTTP_PORT", 0, 65535));
+    Integer instances = check.get(() -> settings.integer("WXMP_HTTP_INSTANCES", 1, 256));
+    Integer pgPoolSize = check.get(() -> settings.integer("WXMP_PG_POOL_SIZE", 1, 1024));
+    Integer workers = check.get(() -> settings.integer("WXMP_WECHAT_WORKERS", 1, 512));
+    Integer upstreamTimeoutMs = check.get(() -> settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000));
+    Integer userTtl = check.get(() -> settings.integer("WXMP_USER_TOKEN_TTL_SEC", 60, 90 * 86_400));
+    Integer adminTtl = check.get(() -> settings.integer("WXMP_ADMIN_TOKEN_TTL_SEC", 60, 30 * 86_400));
+    Integer operatorTtl = check.get(() -> settings.integer("WXMP_OPERATOR_TOKEN_TTL_SEC", 60, 30 * 86_400));
+    QuizRoutes.Config quiz = check.get(() -> new QuizRoutes.Config(
+        settings.integer("WXMP_QUIZ_SUBMIT_GRACE_MS", 0, 60_000), settings.bool("WXMP_QUIZ_SHUFFLE")));
+    check.run(() -> WeChatClients.check(settings));
+    check.run(() -> RedisClients.options(settings));
+    byte[] feedTokenKey = check.get(() -> feedTokenKey(settings)); // the feed signs, events verifies
+    WeChatPay pay = check.get(() -> PayClients.create(settings));
+    Integer reconcileEverySec = check.get(() -> settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400));
+    RankingConfig rankingConfig = check.get(() -> rankingConfig(settings));
+    Feed.Config feedConfig = check.get(() -> feedConfig(settings, rankingConfig == null ? 64 : rankingConfig.dim()));
+    AuthConfig auth = check.get(() -> authConfig(settings));
+    NotificationRelay.Config relayConfig = check.get(() -> relayConfig(settings));
+    EventsConfig eventsConfig = check.get(() -> eventsConfig(settings));
+    String managementHost = check.get(() -> settings.required("WXMP_MANAGEMENT_HOST"));
+    Integer managementPort = check.get(() -> settings.integer("WXMP_MANAGEMENT_PORT", 0, 65535));
+    check.done();
 
-    byte[] feedTokenKey = feedTokenKey(settings); // FeedToken.sign/verify: the feed signs, events verifies
-    WeChatPay pay = PayClients.create(settings); // a bad WXMP_PAY_* setting stops start-up before anything starts
-
-    String managementHost = settings.required("WXMP_MANAGEMENT_HOST");
-    int managementPort = settings.integer("WXMP_MANAGEMENT_PORT", 0, 65535);
     Metrics.Registry meters = Metrics.create();
     PrometheusMeterRegistry registry = meters.prometheus();
     // vertx-micrometer keeps backends in a JVM-wide map by registry name: a name of its own per server, or a second
@@ -138,28 +148,28 @@ public final class WxmpServer {
     Redis redisClient = RedisClients.create(vertx, settings);
     RedisAPI redis = RedisAPI.api(redisClient);
     WorkerExecutor wechatPool = vertx.createSharedWorkerExecutor("wechat", workers, 30, TimeUnit.SECONDS);
-    long reconcileEveryMs = settings.integer("WXMP_PAY_RECONCILE_INTERVAL_SEC", 1, 86_400) * 1000L;
+    long reconcileEveryMs = reconcileEverySec * 1000L;
     Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
-    RankingConfig rankingConfig = rankingConfig(settings);
     RankingClient ranking = new RankingClient(vertx);
     Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
         WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
     // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
     ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
         Math.max(reconcileEveryMs, 60_000));
-    Events events = events(settings, vertx, pg, redis, feedTokenKey);
+    Events events = events(eventsConfig, vertx, pg, redis, feedTokenKey);
     Health health = new Health(pg, redis, ranking::ping);
     Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
     events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
     Experiments experiments = new Experiments(new ExperimentRepository(pg), java.time.Clock.systemUTC());
     events.listeners().add(experiments); // impressions and clicks per experiment arm
     Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
-        campaigns.slots(), experiments, registry, feedConfig(settings, rankingConfig.dim()));
+        campaigns.slots(), experiments, registry, feedConfig);
     events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
-    AuthConfig auth = authConfig(settings);
     auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
     auth.forgetters().add(feed::forget);
-    NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig(settings));
+    NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig);
+    // paid orders and full refunds as feed events, read from the outbox at a position of their own
+    PurchaseEvents purchases = new PurchaseEvents(vertx, pg, events.service(), relayConfig.pollMs());
     String openApi = resource("/openapi.yaml");
 
     List<String> deployments = new ArrayList<>();
@@ -196,12 +206,16 @@ public final class WxmpServer {
           WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
               eventsTimer, feed, management.actualPort(), meters);
           server.relay = relay.start();
+          server.purchases = purchases.start();
           return server;
         })
-        .recover(failure -> vertx.close().eventually(() -> {
+        // Fail first, then close: a listener on vertx.close() would be called on an event loop that the close has
+        // just stopped, so the failure would never reach the caller (start-up then hung until Main's 120 s timeout).
+        .recover(failure -> {
           meters.close();
-          return Future.succeededFuture();
-        }).transform(x -> Future.failedFuture(failure)));
+          vertx.close().onFailure(e -> log.warn("closing after a failed start: {}", e.toString()));
+          return Future.failedFuture(failure);
+        });
   }
 
   public int port() {
@@ -222,17 +236,21 @@ public final class WxmpServer {
   }
 
   private static RankingConfig rankingConfig(Settings settings) {
-    RankingConfig.Backend backend;
-    try {
-      backend = RankingConfig.Backend.parse(settings.required("WXMP_RANKING_BACKEND"));
-    } catch (IllegalArgumentException e) {
-      throw new Settings.ConfigException("WXMP_RANKING_BACKEND: must be auto, cpu or cuda");
-    }
-    return new RankingConfig(settings.integer("WXMP_RANKING_DIM", 32, 512), backend,
-        settings.integer("WXMP_RANKING_BATCH_WINDOW_US", 0, 100_000),
-        settings.integer("WXMP_RANKING_MAX_BATCH", 1, 4096),
-        settings.integer("WXMP_RANKING_QUEUE_BOUND", 1, 1_000_000),
-        settings.bool("WXMP_RANKING_FP16"));
+    Settings.Check check = new Settings.Check();
+    RankingConfig.Backend backend = check.get(() -> {
+      try {
+        return RankingConfig.Backend.parse(settings.required("WXMP_RANKING_BACKEND"));
+      } catch (IllegalArgumentException e) {
+        throw new Settings.ConfigException("WXMP_RANKING_BACKEND: must be auto, cpu or cuda");
+      }
+    });
+    Integer dim = check.get(() -> settings.integer("WXMP_RANKING_DIM", 32, 512));
+    Integer window = check.get(() -> settings.integer("WXMP_RANKING_BATCH_WINDOW_US", 0, 100_000));
+    Integer maxBatch = check.get(() -> settings.integer("WXMP_RANKING_MAX_BATCH", 1, 4096));
+    Integer queue = check.get(() -> settings.integer("WXMP_RANKING_QUEUE_BOUND", 1, 1_000_000));
+    Boolean fp16 = check.get(() -> settings.bool("WXMP_RANKING_FP16"));
+    check.done();
+    return new RankingConfig(dim, backend, window, maxBatch, queue, fp16);
   }
 
   /**
@@ -256,18 +274,21 @@ public final class WxmpServer {
   }
 
   private static Feed.Config feedConfig(Settings settings, int dim) {
-    IalsParams p = IalsParams.defaults().withDim(dim)
-        .withEpochs(settings.integer("WXMP_FEED_TRAIN_EPOCHS", 1, 100))
-        .withSeed(settings.integer("WXMP_FEED_TRAIN_SEED", 0, Integer.MAX_VALUE))
-        .withThreads(settings.integer("WXMP_FEED_TRAIN_THREADS", 1, 256));
-    return new Feed.Config(
-        new FeedService.Config(settings.integer("WXMP_FEED_CANDIDATES", 50, 1000),
-            settings.integer("WXMP_FEED_RANKING_TIMEOUT_MS", 10, 10_000),
-            settings.integer("WXMP_FEED_SPONSORED_TIMEOUT_MS", 5, 5_000)),
-        new FeedTrainer.Config(p, settings.integer("WXMP_FEED_TRAIN_LEASE_SEC", 60, 86_400)),
-        settings.integer("WXMP_FEED_TRAIN_INTERVAL_SEC", 0, 30 * 86_400),
-        settings.integer("WXMP_FEED_REFRESH_MS", 100, 600_000),
-        settings.integer("WXMP_FEED_CURSOR_TTL_SEC", 60, 30 * 86_400));
+    Settings.Check check = new Settings.Check();
+    Integer epochs = check.get(() -> settings.integer("WXMP_FEED_TRAIN_EPOCHS", 1, 100));
+    Integer seed = check.get(() -> settings.integer("WXMP_FEED_TRAIN_SEED", 0, Integer.MAX_VALUE));
+    Integer threads = check.get(() -> settings.integer("WXMP_FEED_TRAIN_THREADS", 1, 256));
+    Integer candidates = check.get(() -> settings.integer("WXMP_FEED_CANDIDATES", 50, 1000));
+    Integer rankingTimeout = check.get(() -> settings.integer("WXMP_FEED_RANKING_TIMEOUT_MS", 10, 10_000));
+    Integer sponsoredTimeout = check.get(() -> settings.integer("WXMP_FEED_SPONSORED_TIMEOUT_MS", 5, 5_000));
+    Integer lease = check.get(() -> settings.integer("WXMP_FEED_TRAIN_LEASE_SEC", 60, 86_400));
+    Integer interval = check.get(() -> settings.integer("WXMP_FEED_TRAIN_INTERVAL_SEC", 0, 30 * 86_400));
+    Integer refresh = check.get(() -> settings.integer("WXMP_FEED_REFRESH_MS", 100, 600_000));
+    Integer cursorTtl = check.get(() -> settings.integer("WXMP_FEED_CURSOR_TTL_SEC", 60, 30 * 86_400));
+    check.done();
+    IalsParams p = IalsParams.defaults().withDim(dim).withEpochs(epochs).withSeed(seed).withThreads(threads);
+    return new Feed.Config(new FeedService.Config(candidates, rankingTimeout, sponsoredTimeout),
+        new FeedTrainer.Config(p, lease), interval, refresh, cursorTtl);
   }
 
   /** The feed: catalogue copy, serving model, training job, page assembly. */
@@ -278,6 +299,11 @@ public final class WxmpServer {
   /** The subscribe message relay (also run by its timers); tests call its passes directly. */
   public NotificationRelay relay() {
     return relay;
+  }
+
+  /** Purchases and full refunds from the payment outbox as feed events (also run by its timer); tests poll it. */
+  public PurchaseEvents purchases() {
+    return purchases;
   }
 
   /** The phone number key, templates, public URL: what the users' routes need beyond Deps. */
@@ -299,33 +325,46 @@ public final class WxmpServer {
   }
 
   private static NotificationRelay.Config relayConfig(Settings settings) {
+    Settings.Check check = new Settings.Check();
+    Integer retryBase = check.get(() -> settings.integer("WXMP_NOTIFY_RETRY_BASE_MS", 10, 3_600_000));
+    Integer attempts = check.get(() -> settings.integer("WXMP_NOTIFY_MAX_ATTEMPTS", 1, 50));
+    Integer poll = check.get(() -> settings.integer("WXMP_OUTBOX_POLL_MS", 10, 60_000));
+    check.done();
     return new NotificationRelay.Config(settings.string("WXMP_WX_TEMPLATE_PAYMENT"),
-        settings.string("WXMP_WX_TEMPLATE_REFUND"), settings.string("WXMP_WX_MESSAGE_PAGE"),
-        settings.integer("WXMP_NOTIFY_RETRY_BASE_MS", 10, 3_600_000),
-        settings.integer("WXMP_NOTIFY_MAX_ATTEMPTS", 1, 50),
-        settings.integer("WXMP_OUTBOX_POLL_MS", 10, 60_000));
+        settings.string("WXMP_WX_TEMPLATE_REFUND"), settings.string("WXMP_WX_MESSAGE_PAGE"), retryBase, attempts, poll);
   }
 
   /**
    * Event ingestion: {@code WXMP_FEED_EVENT_WEIGHTS}, {@code WXMP_EVENTS_RATE_PER_MIN} (batches per user, refilled
    * smoothly over a minute), {@code WXMP_EVENTS_RETENTION_DAYS}.
    */
-  private static Events events(Settings settings, Vertx vertx, Pool pg, RedisAPI redis, byte[] feedTokenKey) {
-    EventWeights weights;
-    try {
-      weights = EventWeights.parse(settings.required("WXMP_FEED_EVENT_WEIGHTS"));
-    } catch (IllegalArgumentException e) {
-      throw new Settings.ConfigException("WXMP_FEED_EVENT_WEIGHTS: " + e.getMessage());
-    }
-    int perMinute = settings.integer("WXMP_EVENTS_RATE_PER_MIN", 1, 1_000_000);
-    int retentionDays = settings.integer("WXMP_EVENTS_RETENTION_DAYS", EventsMaintenance.DEDUP_WINDOW_DAYS, 36_500);
+  private record EventsConfig(EventWeights weights, int perMinute, int retentionDays) {}
+
+  private static EventsConfig eventsConfig(Settings settings) {
+    Settings.Check check = new Settings.Check();
+    EventWeights weights = check.get(() -> {
+      try {
+        return EventWeights.parse(settings.required("WXMP_FEED_EVENT_WEIGHTS"));
+      } catch (IllegalArgumentException e) {
+        throw new Settings.ConfigException("WXMP_FEED_EVENT_WEIGHTS: " + e.getMessage());
+      }
+    });
+    Integer perMinute = check.get(() -> settings.integer("WXMP_EVENTS_RATE_PER_MIN", 1, 1_000_000));
+    Integer retentionDays = check.get(() -> settings.integer("WXMP_EVENTS_RETENTION_DAYS",
+        EventsMaintenance.DEDUP_WINDOW_DAYS, 36_500));
+    check.done();
+    return new EventsConfig(weights, perMinute, retentionDays);
+  }
+
+  private static Events events(EventsConfig config, Vertx vertx, Pool pg, RedisAPI redis, byte[] feedTokenKey) {
     EventRepository repository = new EventRepository(pg);
-    OnlineState online = new OnlineState(redis, weights);
+    OnlineState online = new OnlineState(redis, config.weights());
     EventListeners listeners = new EventListeners(EVENT_LISTENER_BUDGET_MS);
     RateLimiter limiter = new RateLimiter(vertx, redis, "events",
-        new RateLimiter.Limit(perMinute, java.time.Duration.ofMinutes(1)));
+        new RateLimiter.Limit(config.perMinute(), java.time.Duration.ofMinutes(1)));
     EventService service = new EventService(vertx, repository, online, listeners, limiter, feedTokenKey);
-    return new Events(service, online, listeners, new EventsMaintenance(repository, redis, retentionDays));
+    return new Events(service, online, listeners,
+        new EventsMaintenance(repository, redis, config.retentionDays()));
   }
 
   /** Event ingestion's parts: register an {@link io.wxmp.handlers.events.EventListener} here, read the online state. */
@@ -345,6 +384,9 @@ public final class WxmpServer {
     if (relay != null) {
       relay.stop();
     }
+    if (purchases != null) {
+      purchases.stop();
+    }
     vertx.cancelTimer(eventsTimer);
     Future<Void> undeployed = Future.succeededFuture();
     for (String id : deployments) {
@@ -353,10 +395,9 @@ public final class WxmpServer {
     return undeployed
         .eventually(() -> pg.close())
         .eventually(() -> redis.close())
-        .eventually(() -> vertx.close())
         .eventually(() -> {
           meters.close();
-          return Future.succeededFuture();
+          return vertx.close();
         });
   }
 

@@ -188,7 +188,7 @@ public final class AuthRoutes {
 
   Future<JsonObject> updateMe(RoutingContext ctx) {
     Input in = Input.of(ctx);
-    String nickname = in.string("nickname", 1, 32, false);
+    String nickname = in.displayName("nickname", 1, 32, false);
     String avatarUrl = in.url("avatarUrl", 512, false);
     Boolean personalised = null;
     if (in.has("personalised")) {

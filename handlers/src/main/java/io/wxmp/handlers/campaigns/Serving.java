@@ -36,14 +36,15 @@ public final class Serving {
   static final int SPACING = 10;
 
   /**
-   * The campaigns that may run for this user now. Membership-opened items count as owned, like on the item page.
-   * The merchant-status condition is added once the merchants table has a status (see {@link #ELIGIBLE}).
+   * The campaigns that may run for this user now. Membership-opened items count as owned, like on the item page. A
+   * suspended merchant's campaigns leave at once and come back on reactivation (nothing about them changes).
    */
   static final String ELIGIBLE = "SELECT " + prefixed() + """
       , i.tags AS item_tags, (SELECT created_at FROM users WHERE id = $1) AS user_joined
       FROM campaigns c JOIN items i ON i.id = c.item_id
       WHERE c.status = 'active' AND c.start_at <= $2 AND (c.end_at IS NULL OR c.end_at > $2)
         AND i.status = 'published' AND c.spent_millifen < c.budget_total_fen * 1000
+        AND EXISTS (SELECT 1 FROM merchants mc WHERE mc.id = c.merchant_id AND mc.status = 'active')
         AND NOT EXISTS (SELECT 1 FROM entitlements e WHERE e.user_id = $1 AND e.item_id = c.item_id
                         AND e.revoked_at IS NULL)
         AND (i.price_fen IS NULL OR i.kind = 'membership' OR NOT EXISTS (SELECT 1 FROM memberships m

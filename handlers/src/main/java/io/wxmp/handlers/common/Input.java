@@ -85,6 +85,50 @@ public final class Input {
     return trimmed;
   }
 
+  /**
+   * A name shown to other people (a nickname): {@link #string} plus one line of visible text. Refused: line breaks and
+   * other control characters; bidirectional controls (overrides, embeddings, isolates, marks), which make a name
+   * read differently from how it is stored; and a name with nothing visible left once spaces, zero-width and other
+   * format characters, fillers (Hangul, braille blank) and lone combining marks are taken away.
+   */
+  public String displayName(String name, int min, int max, boolean required) {
+    String text = string(name, min, max, required);
+    if (text == null) {
+      return null;
+    }
+    boolean visible = false;
+    for (int i = 0; i < text.length(); ) {
+      int c = text.codePointAt(i);
+      i += Character.charCount(c);
+      if (c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029 || Character.getType(c) == Character.CONTROL) {
+        return wrong(name, "must be one line");
+      }
+      if (isBidiControl(c)) {
+        return wrong(name, "must not contain bidirectional control characters");
+      }
+      visible |= !isInvisible(c);
+    }
+    return visible ? text : wrong(name, "must contain a visible character");
+  }
+
+  private static boolean isBidiControl(int c) {
+    return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+  }
+
+  /** Draws nothing on its own: spaces, format characters (zero-width, joiners), fillers, marks, selectors. */
+  private static boolean isInvisible(int c) {
+    if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
+      return true;
+    }
+    return switch (Character.getType(c)) {
+      case Character.FORMAT, Character.NON_SPACING_MARK, Character.ENCLOSING_MARK, Character.COMBINING_SPACING_MARK,
+          Character.UNASSIGNED, Character.PRIVATE_USE -> true;
+      default -> c == 0x115F || c == 0x1160 || c == 0x3164 || c == 0xFFA0 || c == 0x2800 || c == 0x180E
+          || c == 0x034F || (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0100 && c <= 0xE01EF)
+          || (c >= 0x17B4 && c <= 0x17B5);
+    };
+  }
+
   /** A required string taken exactly as sent (a password: no trimming). */
   public String secret(String name, int min, int max) {
     Object value = body.getValue(name);

@@ -220,6 +220,48 @@ class CampaignServingTest {
     assertThat(serves(fill(two, ask(newUser())), c)).isTrue();
   }
 
+  @Test
+  void aSuspendedMerchantsCampaignLeavesTheFeedUntilReactivated() {
+    TestStack.Merchant shop = stack.newMerchant();
+    String item = CampaignFixtures.publishedItem(stack, shop, List.of("tea"));
+    Reply made = stack.api.post("/api/v1/admin/campaigns", shop.owner(),
+        CampaignFixtures.campaignBody(item, "cpm", 1_000, 10_000, 10_000).put("status", "active")
+            .put("startAt", clock.instant().minus(Duration.ofDays(1)).toString()));
+    assertThat(made.status()).as(made.toString()).isEqualTo(201);
+    String c = made.json().getString("id");
+    String other = campaign("cpm", 500, 10_000, 10_000);
+    assertThat(serves(fill(one, ask(newUser())), c)).isTrue();
+
+    String operator = operatorToken();
+    Reply suspended = stack.api.patch("/api/v1/platform/merchants/" + shop.id(), operator,
+        new JsonObject().put("status", "suspended"));
+    assertThat(suspended.status()).as(suspended.toString()).isEqualTo(200);
+    for (Instance at : List.of(one, two)) {
+      List<SponsoredSlots.Entry> page = fill(at, ask(newUser()));
+      assertThat(serves(page, c)).isFalse();
+      assertThat(serves(page, other)).isTrue(); // the other merchants' campaigns still run
+    }
+    // nothing about the campaign itself changed
+    assertThat(stack.sql("SELECT status FROM campaigns WHERE id = $1", Tuple.of(Long.parseLong(c))).iterator().next()
+        .getString(0)).isEqualTo("active");
+
+    Reply reactivated = stack.api.patch("/api/v1/platform/merchants/" + shop.id(), operator,
+        new JsonObject().put("status", "active"));
+    assertThat(reactivated.status()).as(reactivated.toString()).isEqualTo(200);
+    assertThat(serves(fill(two, ask(newUser())), c)).isTrue();
+    assertThat(serves(fill(one, ask(newUser())), c)).isTrue();
+  }
+
+  static String operatorToken() {
+    String name = "campaignop" + System.nanoTime();
+    stack.sql("INSERT INTO operators (username, password_hash) VALUES ($1, $2)",
+        Tuple.of(name, io.wxmp.handlers.admin.Passwords.hash(TestStack.PASSWORD)));
+    Reply r = stack.api.post("/api/v1/platform/login", null,
+        new JsonObject().put("username", name).put("password", TestStack.PASSWORD));
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    return r.json().getString("token");
+  }
+
   // ---- caps and budgets ----
 
   @Test

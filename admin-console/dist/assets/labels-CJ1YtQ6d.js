@@ -1,1 +1,0 @@
-var e={article:`文章`,course:`课程`,product:`商品`,quiz:`问答`,membership:`会员`},t={draft:`草稿`,published:`已发布`,archived:`已归档`},n={pending:`待支付`,paid:`已支付`,closed:`已关闭`,refunding:`退款中`,refunded:`已退款`},r={draft:`草稿`,active:`投放中`,paused:`已暂停`,ended:`已结束`};export{t as i,e as n,n as r,r as t};
