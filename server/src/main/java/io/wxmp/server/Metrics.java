@@ -109,6 +109,14 @@ final class Metrics {
         nanos[i] = RESPONSE_TIME_BUCKETS[i] * 1e9; // a timer's distribution is configured in nanoseconds
       }
       b.serviceLevelObjectives(nanos);
+    } else if (meterName.equals("wxmp.feed.foldin")) {
+      // the fold-in budget is 1 ms: buckets around it (bench/feed.sh reads its p50/p99 from them)
+      double[] ms = {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10};
+      double[] nanos = new double[ms.length];
+      for (int i = 0; i < ms.length; i++) {
+        nanos[i] = ms[i] * 1e6;
+      }
+      b.serviceLevelObjectives(nanos);
     } else if (meterName.equals("wxmp.ranking.batch.size")) {
       b.serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096);
     }
