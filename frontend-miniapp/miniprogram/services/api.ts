@@ -7,9 +7,9 @@ import type {
 
 type S = RequestScope | null | undefined;
 
-/** GET /orders answered `{"orders": [...]}` before API.md's rule that paged arrays are named `items`: take either. */
-function paged<T>(raw: Record<string, unknown> | null, legacyKey?: string): Page<T> {
-  const list = (raw?.items ?? (legacyKey ? raw?.[legacyKey] : undefined) ?? []) as T[];
+/** A paged answer: the array is always named `items` (API.md). */
+function paged<T>(raw: Record<string, unknown> | null): Page<T> {
+  const list = (raw?.items ?? []) as T[];
   return { items: list, nextCursor: (raw?.nextCursor as string | null | undefined) ?? null };
 }
 
@@ -37,7 +37,7 @@ export const createOrder = (itemId: string, idempotencyKey: string, scope?: S) =
   api<Order>({ method: 'POST', path: '/orders', data: { itemId }, idempotencyKey, scope });
 export const getOrder = (id: string, scope?: S) => api<Order>({ path: `/orders/${encodeURIComponent(id)}`, scope });
 export const listOrders = async (cursor: string | null, scope?: S) =>
-  paged<Order>(await api<Record<string, unknown>>({ path: '/orders', query: { limit: 20, cursor }, scope }), 'orders');
+  paged<Order>(await api<Record<string, unknown>>({ path: '/orders', query: { limit: 20, cursor }, scope }));
 
 // quizzes
 export const listQuizzes = async (cursor: string | null, scope?: S) =>

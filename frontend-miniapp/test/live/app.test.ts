@@ -81,8 +81,8 @@ describe('live against a dev server', () => {
     expect(page.data.locked).toBe(false);
     expect(page.data.item.body).toBeTruthy();
     expect(text(page)).toContain(page.data.item.body.slice(0, 20).trim());
-    const orders = await userGet<{ items?: Array<{ itemId: string; status: string }>; orders?: Array<{ itemId: string; status: string }> }>('/orders', storedToken()!);
-    const list = orders.body.items ?? orders.body.orders ?? [];
+    const orders = await userGet<{ items: Array<{ itemId: string; status: string }> }>('/orders', storedToken()!);
+    const list = orders.body.items;
     expect(list.filter((o) => o.itemId === article.id).map((o) => o.status)).toEqual(['paid']);
   });
 

@@ -31,7 +31,7 @@ public final class Settings {
       "WXMP_PAY_NOTIFY_URL", "WXMP_FEED_TOKEN_KEY", "WXMP_CLUSTER_HOST", "WXMP_CLUSTER_MEMBERS",
       "WXMP_CLUSTER_MULTICAST_GROUP",
       // read by logback.xml from the environment, not through this class
-      "WXMP_ACCESS_LOG_LEVEL");
+      "WXMP_ACCESS_LOG_LEVEL", "WXMP_LOG_FORMAT");
   /**
    * Names the project's tools use in the same environment (the console's Vite proxy, the front ends' test runners):
    * not settings of the server, and not typos either.

@@ -133,6 +133,12 @@ public final class WxmpServer {
     if (Boolean.TRUE.equals(clustered)) {
       check.run(() -> Cluster.hazelcast(settings));
     }
+    check.run(() -> {
+      String format = settings.string("WXMP_LOG_FORMAT");
+      if (format != null && !format.equals("text") && !format.equals("json")) {
+        throw new Settings.ConfigException("WXMP_LOG_FORMAT: '" + format + "' is not text or json");
+      }
+    });
     check.done();
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -83,7 +83,7 @@ public final class OrderRoutes {
   Future<JsonObject> list(RoutingContext ctx) {
     Paging paging = Paging.of(ctx);
     return service.list(Authenticate.user(ctx), paging.beforeId(), paging.fetch())
-        .map(orders -> paging.page("orders", orders, Order::id, Order::toJson));
+        .map(orders -> paging.page("items", orders, Order::id, Order::toJson));
   }
 
   Future<JsonObject> adminList(RoutingContext ctx) {
@@ -93,7 +93,7 @@ public final class OrderRoutes {
       throw ApiException.invalid(new JsonObject().put("status", "must be one of " + String.join(", ", STATUSES)));
     }
     return service.listForMerchant(Authenticate.merchant(ctx), status, paging.beforeId(), paging.fetch())
-        .map(orders -> paging.page("orders", orders, Order::id, Order::toAdminJson));
+        .map(orders -> paging.page("items", orders, Order::id, Order::toAdminJson));
   }
 
   Future<JsonObject> adminGet(RoutingContext ctx) {

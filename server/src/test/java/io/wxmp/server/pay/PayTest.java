@@ -173,7 +173,7 @@ class PayTest {
     assertThat(stack.api.get("/api/v1/items/" + item, b.token()).json().getString("body")).isEqualTo("the secret body");
     assertThat(grants(id)).isEqualTo(1);
     assertThat(outbox("order.paid", id)).isEqualTo(1);
-    JsonArray mine = stack.api.get("/api/v1/orders", b.token()).json().getJsonArray("orders");
+    JsonArray mine = stack.api.get("/api/v1/orders", b.token()).json().getJsonArray("items");
     assertThat(mine).hasSize(1);
     assertThat(mine.getJsonObject(0).getString("id")).isEqualTo(id);
     // Owning it now, buying again is refused.
@@ -572,8 +572,8 @@ class PayTest {
     assertThat(stack.api.get("/api/v1/admin/orders/" + id, other.owner()).status()).isEqualTo(404);
     assertThat(stack.api.post("/api/v1/admin/orders/" + id + "/refund", other.owner(),
         new JsonObject().put("reason", "x")).status()).isEqualTo(404);
-    assertThat(stack.api.get("/api/v1/admin/orders", other.owner()).json().getJsonArray("orders")).isEmpty();
-    assertThat(stack.api.get("/api/v1/admin/orders?status=paid", a.analyst()).json().getJsonArray("orders"))
+    assertThat(stack.api.get("/api/v1/admin/orders", other.owner()).json().getJsonArray("items")).isEmpty();
+    assertThat(stack.api.get("/api/v1/admin/orders?status=paid", a.analyst()).json().getJsonArray("items"))
         .hasSize(1);
     assertThat(stack.api.get("/api/v1/orders/" + id, newBuyer().token()).status()).isEqualTo(404);
     assertThat(stack.api.get("/api/v1/orders/" + id, null).status()).isEqualTo(401);
