@@ -3,6 +3,7 @@ package io.wxmp.handlers.feed;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Cursor;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -208,22 +209,52 @@ public final class ModelStore {
     }));
   }
 
+  /**
+   * The summed events, read through a cursor {@link #TRAINING_CHUNK} rows at a time: a one-shot read of millions of
+   * rows had the client decode them all in one go on an event loop (seconds blocked, seen in the feed benchmark).
+   */
   public Future<TrainingData> trainingData(String[] types, Float[] weights) {
-    return pg.preparedQuery(TRAINING_DATA)
-        .execute(Tuple.tuple().addArrayOfString(types).addArrayOfFloat(weights)).map(rs -> {
-      int n = rs.size();
-      long[] users = new long[n];
-      long[] items = new long[n];
-      float[] strengths = new float[n];
-      int i = 0;
-      for (Row r : rs) {
-        users[i] = r.getLong(0);
-        items[i] = r.getLong(1);
-        strengths[i] = r.getFloat(2);
-        i++;
+    Tuple args = Tuple.tuple().addArrayOfString(types).addArrayOfFloat(weights);
+    return pg.withTransaction(tx -> tx.prepare(TRAINING_DATA).compose(ps -> {
+      Cursor cursor = ps.cursor(args);
+      Growing out = new Growing();
+      return readAll(cursor, out).eventually(() -> cursor.close().eventually(ps::close)).map(v -> out.data());
+    }));
+  }
+
+  static final int TRAINING_CHUNK = 50_000;
+
+  private static Future<Void> readAll(Cursor cursor, Growing out) {
+    return cursor.read(TRAINING_CHUNK).compose(rows -> {
+      for (Row r : rows) {
+        out.add(r.getLong(0), r.getLong(1), r.getFloat(2));
       }
-      return new TrainingData(users, items, strengths);
+      return cursor.hasMore() ? readAll(cursor, out) : Future.succeededFuture();
     });
+  }
+
+  /** Parallel primitive arrays that grow as chunks arrive. */
+  private static final class Growing {
+    long[] users = new long[1024];
+    long[] items = new long[1024];
+    float[] strengths = new float[1024];
+    int n;
+
+    void add(long user, long item, float strength) {
+      if (n == users.length) {
+        users = java.util.Arrays.copyOf(users, n * 2);
+        items = java.util.Arrays.copyOf(items, n * 2);
+        strengths = java.util.Arrays.copyOf(strengths, n * 2);
+      }
+      users[n] = user;
+      items[n] = item;
+      strengths[n++] = strength;
+    }
+
+    TrainingData data() {
+      return new TrainingData(java.util.Arrays.copyOf(users, n), java.util.Arrays.copyOf(items, n),
+          java.util.Arrays.copyOf(strengths, n));
+    }
   }
 
   private static ModelRow first(RowSet<Row> rs) {

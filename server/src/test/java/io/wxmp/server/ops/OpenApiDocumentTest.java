@@ -1,0 +1,101 @@
+package io.wxmp.server.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/** The served contract document: an operationId per operation, and paged lists named items (API.md Conventions). */
+class OpenApiDocumentTest {
+  private static final Set<String> METHODS = Set.of("get", "post", "put", "patch", "delete");
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> document() throws Exception {
+    try (InputStream in = OpenApiDocumentTest.class.getResourceAsStream("/openapi.yaml")) {
+      return new Yaml().load(in);
+    }
+  }
+
+  /** OpenAPI 3.1 (JSON Schema 2020-12): null is a type, and 3.0's nullable keyword means nothing there. */
+  @Test
+  void isOpenApi31WithoutThreeZeroKeywords() throws Exception {
+    Map<String, Object> doc = document();
+    assertThat(String.valueOf(doc.get("openapi"))).startsWith("3.1.");
+    List<String> found = new ArrayList<>();
+    find(doc, "", found);
+    assertThat(found).as("nullable keywords (write type: [X, 'null'])").isEmpty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void find(Object node, String at, List<String> found) {
+    if (node instanceof Map<?, ?> map) {
+      map.forEach((k, v) -> {
+        if ("nullable".equals(k) && !(at.endsWith("/properties"))) {
+          found.add(at);
+        }
+        find(v, at + "/" + k, found);
+      });
+    } else if (node instanceof List<?> list) {
+      for (int i = 0; i < list.size(); i++) {
+        find(list.get(i), at + "/" + i, found);
+      }
+    }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void everyOperationHasAUniqueOperationId() throws Exception {
+    Map<String, Object> paths = (Map<String, Object>) document().get("paths");
+    List<String> missing = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    List<String> repeated = new ArrayList<>();
+    paths.forEach((path, item) -> ((Map<String, Object>) item).forEach((method, op) -> {
+      if (!METHODS.contains(method)) {
+        return;
+      }
+      Object id = ((Map<String, Object>) op).get("operationId");
+      if (id == null) {
+        missing.add(method.toUpperCase() + " " + path);
+      } else if (!seen.add(id.toString())) {
+        repeated.add(id.toString());
+      } else {
+        assertThat(id.toString()).matches("[a-z][A-Za-z0-9]*");
+      }
+    }));
+    assertThat(missing).as("operations without an operationId").isEmpty();
+    assertThat(repeated).as("operationIds used twice").isEmpty();
+  }
+
+  /** A GET that takes a cursor answers {"items": [...], "nextCursor"}: no other array name. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void pagedListsNameTheirArrayItems() throws Exception {
+    Map<String, Object> paths = (Map<String, Object>) document().get("paths");
+    List<String> wrong = new ArrayList<>();
+    paths.forEach((path, item) -> {
+      Map<String, Object> get = (Map<String, Object>) ((Map<String, Object>) item).get("get");
+      if (get == null || !String.valueOf(get.get("parameters")).contains("name=cursor")) {
+        return;
+      }
+      Map<String, Object> ok = (Map<String, Object>) ((Map<String, Object>) get.get("responses")).get("200");
+      Object schema = ((Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) ok.get("content"))
+          .get("application/json")).get("schema"));
+      Map<String, Object> props = (Map<String, Object>) ((Map<String, Object>) schema).get("properties");
+      if (props == null) {
+        return; // a $ref schema, checked where it is defined
+      }
+      props.forEach((name, p) -> {
+        if ("array".equals(((Map<String, Object>) p).get("type")) && !name.equals("items")) {
+          wrong.add(path + " " + name);
+        }
+      });
+    });
+    assertThat(wrong).as("paged arrays not named items").isEmpty();
+  }
+}
