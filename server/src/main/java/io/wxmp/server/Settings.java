@@ -305,6 +305,16 @@ public final class Settings {
         Map.entry("WXMP_QUIZ_SHUFFLE", "true"),
         Map.entry("WXMP_FEED_EVENT_WEIGHTS", io.wxmp.handlers.events.EventWeights.DEFAULT),
         Map.entry("WXMP_EVENTS_RATE_PER_MIN", "120"),
-        Map.entry("WXMP_EVENTS_RETENTION_DAYS", "365"));
+        Map.entry("WXMP_EVENTS_RETENTION_DAYS", "365"),
+        Map.entry("WXMP_HTTP_TRUSTED_PROXIES", ""),
+        Map.entry("WXMP_PASSWORD_WORKERS", Integer.toString(Runtime.getRuntime().availableProcessors())),
+        Map.entry("WXMP_PASSWORD_QUEUE", "32"),
+        Map.entry("WXMP_LOGIN_TRIES_PER_ACCOUNT_ADDRESS", "5"),
+        Map.entry("WXMP_LOGIN_TRIES_PER_ADDRESS", "30"),
+        Map.entry("WXMP_LOGIN_TRIES_PER_ACCOUNT", "100"),
+        Map.entry("WXMP_LOGIN_WINDOW_SEC", "900"),
+        Map.entry("WXMP_RATE_WX_LOGIN_PER_MIN", "120"),
+        Map.entry("WXMP_RATE_ORDERS_PER_MIN", "20"),
+        Map.entry("WXMP_RATE_PROFILE_PER_MIN", "10"));
   }
 }

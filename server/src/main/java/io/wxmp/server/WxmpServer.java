@@ -20,7 +20,11 @@ import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.campaigns.Conversions;
+import io.wxmp.handlers.admin.LoginGuard;
+import io.wxmp.handlers.admin.PasswordWork;
+import io.wxmp.handlers.common.ClientAddresses;
 import io.wxmp.handlers.common.Deps;
+import io.wxmp.handlers.common.Limits;
 import io.wxmp.handlers.platform.ExperimentRepository;
 import io.wxmp.handlers.platform.Experiments;
 import io.wxmp.handlers.common.FieldCipher;
@@ -173,7 +177,8 @@ public final class WxmpServer {
       // node), so readiness means "at least one ranking node answers".
       RankingClient ranking = role.ranking() ? new RankingClient(vertx) : new RankingClient(vertx, 5_000, 450);
       Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
-          WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay);
+          WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay,
+          limits(settings, vertx, redis));
       // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
       ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
           Math.max(reconcileEveryMs, 60_000));
@@ -348,6 +353,39 @@ public final class WxmpServer {
   /** Purchases and full refunds from the payment outbox as feed events (also run by its timer); tests poll it. */
   public PurchaseEvents purchases() {
     return purchases;
+  }
+
+  /**
+   * Abuse limits: {@code WXMP_HTTP_TRUSTED_PROXIES} (peers whose {@code X-Forwarded-For} names the client),
+   * {@code WXMP_PASSWORD_WORKERS}/{@code _QUEUE} (Argon2 hashes at once, and waiting), {@code WXMP_LOGIN_*} (password
+   * tries per window, see {@link LoginGuard}) and {@code WXMP_RATE_*_PER_MIN} (the routes that call WeChat or WeChat
+   * Pay, refilled smoothly over a minute).
+   */
+  static Limits limits(Settings settings, Vertx vertx, RedisAPI redis) {
+    String proxies = settings.string("WXMP_HTTP_TRUSTED_PROXIES");
+    java.util.Set<String> trusted = new java.util.HashSet<>();
+    if (proxies != null) {
+      for (String proxy : proxies.split(",")) {
+        if (!proxy.isBlank()) {
+          trusted.add(proxy.strip());
+        }
+      }
+    }
+    LoginGuard.Config logins = new LoginGuard.Config(
+        settings.integer("WXMP_LOGIN_TRIES_PER_ACCOUNT_ADDRESS", 1, 1_000_000),
+        settings.integer("WXMP_LOGIN_TRIES_PER_ADDRESS", 1, 1_000_000),
+        settings.integer("WXMP_LOGIN_TRIES_PER_ACCOUNT", 1, 1_000_000),
+        java.time.Duration.ofSeconds(settings.integer("WXMP_LOGIN_WINDOW_SEC", 1, 86_400)));
+    int workers = settings.integer("WXMP_PASSWORD_WORKERS", 1, 256);
+    PasswordWork passwords = new PasswordWork(vertx, workers, settings.integer("WXMP_PASSWORD_QUEUE", 0, 100_000));
+    return new Limits(new ClientAddresses(trusted), passwords, logins,
+        perMinute(vertx, redis, "wx-login", settings.integer("WXMP_RATE_WX_LOGIN_PER_MIN", 1, 1_000_000)),
+        perMinute(vertx, redis, "orders", settings.integer("WXMP_RATE_ORDERS_PER_MIN", 1, 1_000_000)),
+        perMinute(vertx, redis, "profile", settings.integer("WXMP_RATE_PROFILE_PER_MIN", 1, 1_000_000)));
+  }
+
+  private static RateLimiter perMinute(Vertx vertx, RedisAPI redis, String name, int perMinute) {
+    return new RateLimiter(vertx, redis, name, new RateLimiter.Limit(perMinute, java.time.Duration.ofMinutes(1)));
   }
 
   /** The phone number key, templates, public URL: what the users' routes need beyond Deps. */

@@ -14,6 +14,7 @@ import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Json;
 import io.wxmp.handlers.common.MerchantPrincipal;
 import io.wxmp.handlers.common.Paging;
+import io.wxmp.handlers.common.RateLimiter;
 import io.wxmp.handlers.common.Respond;
 import io.wxmp.handlers.common.Role;
 import io.wxmp.handlers.common.Sessions;
@@ -32,18 +33,24 @@ public final class AccountRoutes {
   private final Vertx vertx;
   private final MerchantAccountRepository accounts;
   private final Sessions sessions;
-  private final LoginThrottle passwordTries;
+  private final RateLimiter passwordTries;
+  private final PasswordWork passwords;
 
-  private AccountRoutes(Vertx vertx, MerchantAccountRepository accounts, Sessions sessions, LoginThrottle tries) {
+  private AccountRoutes(Vertx vertx, MerchantAccountRepository accounts, Sessions sessions, RateLimiter tries,
+      PasswordWork passwords) {
     this.vertx = vertx;
     this.accounts = accounts;
     this.sessions = sessions;
     this.passwordTries = tries;
+    this.passwords = passwords;
   }
 
   public static Router create(Deps deps) {
     AccountRoutes routes = new AccountRoutes(deps.vertx(), new MerchantAccountRepository(deps.pg()), deps.sessions(),
-        new LoginThrottle(deps.redis(), "wxmp:password-change-failures:", 5, 900));
+        // the caller holds the account's token already: one bucket per account is enough
+        new RateLimiter(deps.vertx(), deps.redis(), "password-change",
+            new RateLimiter.Limit(deps.limits().logins().perAccountAddress(), deps.limits().logins().window())),
+        deps.limits().passwords());
     Router router = Router.router(deps.vertx());
     router.post("/admin/accounts").handler(Respond.status(201, routes::create));
     router.get("/admin/accounts").handler(Respond.json(routes::list));
@@ -62,7 +69,7 @@ public final class AccountRoutes {
     in.validate();
     Audit.Who who = Audit.who(ctx);
     String password = Passwords.oneTime();
-    return vertx.executeBlocking(() -> Passwords.hash(password), false)
+    return passwords.hash(password)
         .compose(hash -> accounts.pool().withTransaction(tx -> accounts.insert(tx, owner.merchantId(), username, hash,
                 Role.fromWire(role))
             .compose(id -> {
@@ -136,14 +143,14 @@ public final class AccountRoutes {
     Audit.Who who = Audit.who(ctx);
     String token = Authenticate.token(ctx);
     String throttleKey = Long.toString(me.accountId());
-    return passwordTries.takeTry(throttleKey)
+    return passwordTries.acquire(throttleKey)
         .compose(v -> accounts.byId(me.accountId()))
-        .compose(account -> vertx.executeBlocking(() -> {
+        .compose(account -> passwords.run(() -> {
           if (!Passwords.matches(current, account == null ? null : account.passwordHash())) {
             return null;
           }
           return Passwords.hash(next);
-        }, false))
+        }))
         .compose(hash -> {
           if (hash == null) {
             return Future.failedFuture(ApiException.invalid(new JsonObject().put("current", "is not the password")));

@@ -1,7 +1,6 @@
 package io.wxmp.handlers.admin;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -19,21 +18,24 @@ import io.wxmp.handlers.common.Sessions;
  * every {@code /admin/*} route but the login, once, so feature routers need not.
  */
 public final class AdminAuthRoutes {
-  private final Vertx vertx;
   private final MerchantAccountRepository accounts;
   private final Sessions sessions;
-  private final LoginThrottle throttle;
+  private final LoginGuard guard;
+  private final PasswordWork passwords;
 
-  private AdminAuthRoutes(Vertx vertx, MerchantAccountRepository accounts, Sessions sessions, LoginThrottle throttle) {
-    this.vertx = vertx;
+  private AdminAuthRoutes(MerchantAccountRepository accounts, Sessions sessions, LoginGuard guard,
+      PasswordWork passwords) {
     this.accounts = accounts;
     this.sessions = sessions;
-    this.throttle = throttle;
+    this.guard = guard;
+    this.passwords = passwords;
   }
 
   public static Router create(Deps deps) {
-    AdminAuthRoutes routes = new AdminAuthRoutes(deps.vertx(), new MerchantAccountRepository(deps.pg()),
-        deps.sessions(), new LoginThrottle(deps.redis(), 5, 900));
+    AdminAuthRoutes routes = new AdminAuthRoutes(new MerchantAccountRepository(deps.pg()), deps.sessions(),
+        new LoginGuard(deps.vertx(), deps.redis(), deps.limits().clients(), "merchant", "/api/v1/admin/login",
+            deps.limits().logins()),
+        deps.limits().passwords());
     Router router = Router.router(deps.vertx());
     router.post("/admin/login").handler(Respond.json(routes::login));
     router.post("/admin/logout").handler(Respond.noContent(routes::logout));
@@ -45,14 +47,12 @@ public final class AdminAuthRoutes {
     String username = in.string("username", 1, 64, true);
     String password = in.secret("password", 1, 256);
     in.validate();
-    // the try is counted before the password is checked (see LoginThrottle), so a failure needs no second write
-    return throttle.takeTry(username)
-        .compose(v -> accounts.byUsername(username))
-        .compose(account -> vertx.executeBlocking(
-                () -> Passwords.matches(password, account == null ? null : account.passwordHash()), false)
-            .compose(ok -> ok ? throttle.reset(username).map(account)
+    // the try is counted before the password is checked (see LoginGuard), so a failure needs no second write
+    return guard.begin(ctx, username).compose(attempt -> accounts.byUsername(username)
+        .compose(account -> passwords.matches(password, account == null ? null : account.passwordHash())
+            .compose(ok -> ok ? attempt.succeeded().map(account)
                 : Future.<MerchantAccountRepository.Account>failedFuture(
-                    new ApiException(401, "unauthorized", "Wrong username or password."))))
+                    new ApiException(401, "unauthorized", "Wrong username or password.")))))
         .compose(account -> {
           ApiException blocked = blocked(account);
           if (blocked != null) {

@@ -9,6 +9,7 @@ import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Json;
+import io.wxmp.handlers.common.Limits;
 import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.common.Respond;
 import io.wxmp.handlers.common.Sessions;
@@ -52,8 +53,12 @@ public final class AuthRoutes {
     AuthRoutes routes = new AuthRoutes(service, new PrivacyRepository(deps.pg(), config.phoneCipher()), avatars,
         new SubscriptionRepository(deps.pg()), config, deps);
     Router router = Router.router(deps.vertx());
+    // each of these costs a WeChat call: a token bucket per client address (login) or per user in front
+    Limits limits = deps.limits();
+    router.post("/auth/login").handler(limits.wechatLogin().handler(limits.clients()::of));
     router.post("/auth/login").handler(Respond.json(routes::login));
     router.route("/auth/phone").handler(Authenticate.users(deps.sessions()));
+    router.post("/auth/phone").handler(limits.profile().handler(AuthRoutes::userKey));
     router.post("/auth/phone").handler(Respond.json(routes::phone));
     router.route("/auth/logout").handler(Authenticate.users(deps.sessions()));
     router.post("/auth/logout").handler(Respond.noContent(routes::logout));
@@ -62,13 +67,19 @@ public final class AuthRoutes {
       router.route(path).handler(Authenticate.users(deps.sessions()));
     }
     router.get("/me").handler(Respond.json(routes::me));
+    router.patch("/me").handler(limits.profile().handler(AuthRoutes::userKey));
     router.patch("/me").handler(Respond.json(routes::updateMe));
     router.delete("/me").handler(Respond.noContent(routes::erase));
     router.get("/me/export").handler(Respond.json(routes::export));
+    router.post("/me/avatar").handler(limits.profile().handler(AuthRoutes::userKey));
     router.post("/me/avatar").handler(Respond.json(routes::avatar));
     router.get("/me/subscriptions").handler(Respond.json(routes::subscriptions));
     router.post("/me/subscriptions").handler(Respond.json(routes::acceptSubscriptions));
     return router;
+  }
+
+  private static String userKey(RoutingContext ctx) {
+    return Long.toString(Authenticate.user(ctx).userId());
   }
 
   /** {@code GET /media/{id}} (outside {@code /api/v1}): uploaded images. */

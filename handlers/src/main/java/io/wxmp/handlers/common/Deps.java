@@ -15,6 +15,7 @@ import io.wxmp.handlers.pay.WeChatPay;
  * @param upstream the named, bounded worker pool for blocking SDK calls, with the upstream timeout
  * @param ranking the client of the ranking worker verticle (similarity top-k on the event bus)
  * @param pay the WeChat Pay settings and SDK services (call the services only through {@code upstream})
+ * @param limits client addresses, the password hashing pool, login and per-route rate limits
  */
 public record Deps(
     Vertx vertx,
@@ -25,4 +26,5 @@ public record Deps(
     Upstream upstream,
     MeterRegistry metrics,
     RankingClient ranking,
-    WeChatPay pay) {}
+    WeChatPay pay,
+    Limits limits) {}

@@ -45,24 +45,29 @@ public final class RateLimiter {
   private final BucketConfiguration configuration;
   private final AsyncProxyManager<String> buckets;
 
-  /** {@code name} keeps this limiter's buckets apart from other limiters' ({@code wxmp:rate:<name>:<key>}). */
+  /**
+   * {@code name} keeps this limiter's buckets apart from other limiters' ({@code wxmp:rate:<name>:<limit>:<key>}).
+   * The limit is part of the key: a bucket in Redis keeps the configuration it was made with, so without it a changed
+   * setting (or two servers configured differently) would go on using the old capacity until the bucket expired.
+   */
   public RateLimiter(Vertx vertx, RedisAPI redis, String name, Limit limit) {
     this.vertx = vertx;
-    this.prefix = "wxmp:rate:" + name + ":";
+    this.prefix = "wxmp:rate:" + name + ":" + limit.capacity() + "/" + limit.period().toMillis() + "ms:";
     this.configuration = BucketConfiguration.builder()
         .addLimit(l -> l.capacity(limit.capacity()).refillGreedy(limit.capacity(), limit.period()))
         .build();
     ClientSideConfig config = ClientSideConfig.getDefault()
         .withExpirationAfterWriteStrategy(
             ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(5)))
-        .withMaxRetries(20);
+        // a burst on one key (20 guesses at one account at once) loses the compare-and-set race up to once per
+        // contender; past the retries the caller gets 503, so leave room for a burst
+        .withMaxRetries(100);
     this.buckets = new RedisBuckets(redis, config).asAsync();
   }
 
   /** Takes one token for {@code key}; fails with 429 (Retry-After in whole seconds, at least 1) when there is none. */
   public Future<Void> acquire(String key) {
-    AsyncBucketProxy bucket = buckets.getProxy(prefix + key, () -> CompletableFuture.completedFuture(configuration));
-    CompletableFuture<ConsumptionProbe> probe = bucket.tryConsumeAndReturnRemaining(1);
+    CompletableFuture<ConsumptionProbe> probe = bucket(key).tryConsumeAndReturnRemaining(1);
     return Redis.bounded(Future.fromCompletionStage(probe, vertx.getOrCreateContext())).compose(p -> {
       if (p.isConsumed()) {
         return Future.succeededFuture();
@@ -70,6 +75,35 @@ public final class RateLimiter {
       long seconds = Math.max(1, (p.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
       return Future.failedFuture(ApiException.rateLimited((int) Math.min(Integer.MAX_VALUE, seconds)));
     });
+  }
+
+  /** Gives back the token an {@link #acquire} took (the try turned out not to count: a login that succeeded). */
+  public Future<Void> refund(String key) {
+    return Redis.bounded(Future.fromCompletionStage(bucket(key).addTokens(1), vertx.getOrCreateContext()));
+  }
+
+  /** Forgets {@code key}'s bucket: its next acquire finds a full one. */
+  public Future<Void> reset(String key) {
+    return Redis.bounded(Future.fromCompletionStage(buckets.removeProxy(prefix + key), vertx.getOrCreateContext()));
+  }
+
+  /**
+   * A handler that lets a request through only while {@code key} of it has tokens left (429 with Retry-After
+   * otherwise): put it in front of a route that costs an upstream call.
+   */
+  public io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> handler(
+      java.util.function.Function<io.vertx.ext.web.RoutingContext, String> key) {
+    return ctx -> acquire(key.apply(ctx)).onComplete(done -> {
+      if (done.succeeded()) {
+        ctx.next();
+      } else {
+        ctx.fail(done.cause());
+      }
+    });
+  }
+
+  private AsyncBucketProxy bucket(String key) {
+    return buckets.getProxy(prefix + key, () -> CompletableFuture.completedFuture(configuration));
   }
 
   /** Bucket4j's compare-and-swap backend on vertx-redis-client; states travel base64-encoded. */

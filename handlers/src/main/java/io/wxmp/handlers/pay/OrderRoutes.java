@@ -47,6 +47,9 @@ public final class OrderRoutes {
     OrderRoutes routes = new OrderRoutes(service, settlement, new NotifyVerifier(pay));
     Router router = Router.router(deps.vertx());
     router.route("/orders*").handler(Authenticate.users(deps.sessions()));
+    // an order costs a WeChat Pay call: a token bucket per user in front
+    router.post("/orders").handler(deps.limits().orders()
+        .handler(ctx -> Long.toString(Authenticate.user(ctx).userId())));
     router.post("/orders").handler(routes::create);
     router.get("/orders").handler(Respond.json(routes::list));
     router.get("/orders/:id").handler(Respond.json(routes::get));

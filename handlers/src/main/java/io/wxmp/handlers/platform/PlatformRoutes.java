@@ -5,7 +5,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.wxmp.handlers.admin.LoginThrottle;
+import io.wxmp.handlers.admin.LoginGuard;
+import io.wxmp.handlers.admin.PasswordWork;
 import io.wxmp.handlers.admin.MerchantAccountRepository;
 import io.wxmp.handlers.admin.Passwords;
 import io.wxmp.handlers.common.ApiException;
@@ -35,23 +36,26 @@ public final class PlatformRoutes {
   private final Vertx vertx;
   private final OperatorRepository operators;
   private final Sessions sessions;
-  private final LoginThrottle throttle;
+  private final LoginGuard guard;
+  private final PasswordWork passwords;
   private final MerchantRepository merchants;
   private final MerchantAccountRepository accounts;
 
-  private PlatformRoutes(Vertx vertx, OperatorRepository operators, Sessions sessions, LoginThrottle throttle,
+  private PlatformRoutes(Vertx vertx, OperatorRepository operators, Sessions sessions, LoginGuard guard, PasswordWork passwords,
       MerchantRepository merchants, MerchantAccountRepository accounts) {
     this.vertx = vertx;
     this.operators = operators;
     this.sessions = sessions;
-    this.throttle = throttle;
+    this.guard = guard;
+    this.passwords = passwords;
     this.merchants = merchants;
     this.accounts = accounts;
   }
 
   public static Router create(Deps deps) {
     PlatformRoutes routes = new PlatformRoutes(deps.vertx(), new OperatorRepository(deps.pg()), deps.sessions(),
-        new LoginThrottle(deps.redis(), "wxmp:operator-login-failures:", 5, 900), new MerchantRepository(deps.pg()),
+        new LoginGuard(deps.vertx(), deps.redis(), deps.limits().clients(), "operator",
+            "/api/v1/platform/login", deps.limits().logins()), deps.limits().passwords(), new MerchantRepository(deps.pg()),
         new MerchantAccountRepository(deps.pg()));
     Router router = Router.router(deps.vertx());
     router.post("/platform/login").handler(Respond.json(routes::login));
@@ -63,19 +67,17 @@ public final class PlatformRoutes {
     return router;
   }
 
-  /** Same rules as the merchants' login: the try is counted before the password is checked; 5 per 15 minutes. */
+  /** Same rules as the merchants' login (see {@link LoginGuard}), in a realm of their own. */
   Future<JsonObject> login(RoutingContext ctx) {
     Input in = Input.of(ctx);
     String username = in.string("username", 1, 64, true);
     String password = in.secret("password", 1, 256);
     in.validate();
-    return throttle.takeTry(username)
-        .compose(v -> operators.byUsername(username))
-        .compose(op -> vertx.executeBlocking(
-                () -> Passwords.matches(password, op == null || op.disabled() ? null : op.passwordHash()), false)
-            .compose(ok -> ok ? throttle.reset(username).map(op)
+    return guard.begin(ctx, username).compose(attempt -> operators.byUsername(username)
+        .compose(op -> passwords.matches(password, op == null || op.disabled() ? null : op.passwordHash())
+            .compose(ok -> ok ? attempt.succeeded().map(op)
                 : Future.<OperatorRepository.Operator>failedFuture(
-                    new ApiException(401, "unauthorized", "Wrong username or password."))))
+                    new ApiException(401, "unauthorized", "Wrong username or password.")))))
         .compose(op -> sessions.issueOperator(new OperatorPrincipal(op.id(), op.username()))
             .map(token -> new JsonObject()
                 .put("token", token)
@@ -97,7 +99,7 @@ public final class PlatformRoutes {
     in.validate();
     Audit.Who who = Audit.who(ctx);
     String password = Passwords.oneTime();
-    return vertx.executeBlocking(() -> Passwords.hash(password), false)
+    return passwords.hash(password)
         .compose(hash -> merchants.pool().withTransaction(tx -> merchants.insert(tx, name)
             .compose(merchantId -> accounts.insert(tx, merchantId, owner, hash, Role.OWNER).compose(accountId -> {
               if (accountId == null) {

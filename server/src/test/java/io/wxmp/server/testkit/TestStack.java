@@ -96,6 +96,12 @@ public final class TestStack {
       // subscribe messages: retried quickly, the outbox looked at often
       settings.put("WXMP_NOTIFY_RETRY_BASE_MS", "50");
       settings.put("WXMP_OUTBOX_POLL_MS", "100");
+      // every test client is 127.0.0.1: the per-address and per-route limits are tested on a server of their own
+      // (LimitsTest); the per-(account, address) login limit stays as shipped
+      for (String limit : List.of("WXMP_LOGIN_TRIES_PER_ADDRESS", "WXMP_LOGIN_TRIES_PER_ACCOUNT",
+          "WXMP_RATE_WX_LOGIN_PER_MIN", "WXMP_RATE_ORDERS_PER_MIN", "WXMP_RATE_PROFILE_PER_MIN")) {
+        settings.put(limit, "1000000");
+      }
       if ("cluster".equals(System.getProperty("wxmp.test.redis"))) {
         // The Redis Cluster suite (server/pom.xml, execution redis-cluster): the same tests against three masters.
         RedisCluster cluster = RedisCluster.start(dir.resolve("redis-cluster"), 3);
