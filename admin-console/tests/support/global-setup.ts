@@ -39,7 +39,7 @@ export default async function globalSetup() {
   const child = spawn('java', ['--add-modules', 'jdk.incubator.vector', '-jar', jar], {
     cwd: dataDir,
     env: {
-      ...process.env, WXMP_MODE: 'dev', WXMP_HTTP_HOST: '127.0.0.1', WXMP_HTTP_PORT: String(http),
+      ...process.env, WXMP_MODE: 'dev', WXMP_HTTP_HOST: '127.0.0.1', WXMP_HTTP_PORT: String(http), WXMP_MANAGEMENT_PORT: '0',
       WXMP_SANDBOX_PORT: String(sandbox),
       WXMP_DEV_REDIS_PORT: String(redis), WXMP_DATA_DIR: join(dataDir, 'data'), WXMP_HTTP_INSTANCES: '1',
       WXMP_PAY_RECONCILE_INTERVAL_SEC: '5', WXMP_PAY_RECONCILE_AFTER_SEC: '60', WXMP_FEED_TOKEN_KEY: tokenKey,

@@ -79,6 +79,7 @@ export default async function setup(): Promise<void> {
       WXMP_MODE: 'dev',
       WXMP_HTTP_HOST: '127.0.0.1',
       WXMP_HTTP_PORT: String(http),
+      WXMP_MANAGEMENT_PORT: '0',
       WXMP_HTTP_INSTANCES: '2',
       WXMP_SANDBOX_PORT: String(sandboxPort),
       WXMP_DEV_REDIS_PORT: String(redis),

@@ -1,6 +1,7 @@
 package io.wxmp.server;
 
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -24,13 +25,18 @@ import io.wxmp.handlers.events.EventRoutes;
 import io.wxmp.handlers.events.EventService;
 import io.wxmp.handlers.items.ItemRoutes;
 import io.wxmp.handlers.pay.OrderRoutes;
+import io.wxmp.handlers.platform.ExperimentRoutes;
+import io.wxmp.handlers.platform.Experiments;
 import io.wxmp.handlers.platform.PlatformRoutes;
 import io.wxmp.handlers.quiz.QuizRoutes;
 import io.wxmp.handlers.stats.StatsRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The whole HTTP surface: operations endpoints, then every feature router under {@code /api/v1}. */
+/**
+ * The whole public HTTP surface: health, the OpenAPI document, the consoles, then every feature router under
+ * {@code /api/v1}; and the management port's (metrics).
+ */
 final class ApiRouter {
   static final String API = "/api/v1";
   static final int BODY_LIMIT = 64 * 1024;
@@ -44,8 +50,8 @@ final class ApiRouter {
 
   private ApiRouter() {}
 
-  static Router create(Deps deps, Health health, PrometheusMeterRegistry registry, String openApiYaml,
-      QuizRoutes.Config quiz, EventService events, Campaigns campaigns, AuthConfig auth, Feed feed) {
+  static Router create(Deps deps, Health health, String openApiYaml, QuizRoutes.Config quiz, EventService events,
+      Campaigns campaigns, AuthConfig auth, Feed feed, Experiments experiments) {
     Router root = Router.router(deps.vertx());
     // wx.request has no PATCH: the mini-program sends POST with X-HTTP-Method-Override: PATCH. First, because the
     // override reroutes the request from the top.
@@ -56,8 +62,6 @@ final class ApiRouter {
 
     root.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "up")));
     root.get("/health/ready").handler(health::ready);
-    root.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
     root.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/yaml; charset=utf-8").end(openApiYaml));
     AdminConsole.mount(root);
@@ -83,7 +87,24 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(EventRoutes.create(deps, events));
     root.route(API + "/*").subRouter(StatsRoutes.create(deps));
     root.route(API + "/*").subRouter(CampaignRoutes.create(deps.vertx(), campaigns));
+    root.route(API + "/*").subRouter(ExperimentRoutes.create(deps.vertx(), experiments));
 
+    root.route().last().handler(FailureHandler::notFound);
+    root.route().failureHandler(FailureHandler::handle);
+    return root;
+  }
+
+  /**
+   * The management port's surface ({@code WXMP_MANAGEMENT_HOST}, 127.0.0.1 by default, and
+   * {@code WXMP_MANAGEMENT_PORT}): {@code /metrics} (Prometheus text) and the health probes. {@code /metrics} is not
+   * on the public port.
+   */
+  static Router management(Vertx vertx, Health health, PrometheusMeterRegistry registry) {
+    Router root = Router.router(vertx);
+    root.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
+    root.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "up")));
+    root.get("/health/ready").handler(health::ready);
     root.route().last().handler(FailureHandler::notFound);
     root.route().failureHandler(FailureHandler::handle);
     return root;

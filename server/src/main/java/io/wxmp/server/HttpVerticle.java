@@ -12,7 +12,7 @@ import io.vertx.ext.web.Router;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** One per core: serves the API router on the shared port. Stopping lets in-flight requests finish first. */
+/** One per core: serves the API router on the shared port (one more serves the management router). Stopping lets in-flight requests finish first. */
 final class HttpVerticle extends VerticleBase {
   private static final long SHUTDOWN_GRACE_SECONDS = 10;
   /** Vert.x's defaults, named here because the error messages quote them. */
@@ -67,6 +67,11 @@ final class HttpVerticle extends VerticleBase {
         .putHeader("Connection", "close")
         .end(body)
         .onComplete(done -> request.connection().close());
+  }
+
+  /** The port it listens on (the given one, or the one the system chose for 0); valid once started. */
+  int actualPort() {
+    return server.actualPort();
   }
 
   @Override

@@ -139,13 +139,15 @@ public final class Main {
       if (devStack != null) {
         devStack.close();
       }
+      stopLogging();
     }, "wxmp-shutdown"));
 
     String api = "http://127.0.0.1:" + settings.required("WXMP_HTTP_PORT");
     StringBuilder banner = new StringBuilder("\n  wxmp is running (" + (dev ? "dev" : "prod") + " mode)\n")
         .append("  API        ").append(api).append("/api/v1\n")
         .append("  Health     ").append(api).append("/health/ready\n")
-        .append("  Metrics    ").append(api).append("/metrics\n")
+        .append("  Metrics    ").append("http://").append(loopback(settings.required("WXMP_MANAGEMENT_HOST")))
+        .append(':').append(server.managementPort()).append("/metrics  (management port)\n")
         .append("  OpenAPI    ").append(api).append("/openapi.yaml\n")
         .append("  Console    ").append(api).append("/admin/  (merchants' web console)\n");
     if (dev) {
@@ -192,10 +194,39 @@ public final class Main {
         + "  Metrics    http://127.0.0.1:" + node.port() + "/metrics\n");
   }
 
+  /** Flushes the asynchronous access log (logback.xml) before the JVM exits. */
+  private static void stopLogging() {
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+      stopLogging(context);
+    }
+  }
+
+  /**
+   * Stops the asynchronous appenders first, each flushing its queue into the appenders behind it while those still
+   * run (the context's own stop would stop the root's console appender first and drop what was queued), then the
+   * context.
+   */
+  static void stopLogging(ch.qos.logback.classic.LoggerContext context) {
+    for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
+      logger.iteratorForAppenders().forEachRemaining(appender -> {
+        if (appender instanceof ch.qos.logback.core.AsyncAppenderBase<?>) {
+          appender.stop();
+        }
+      });
+    }
+    context.stop();
+  }
+
+  /** Where to reach a server bound to {@code host} from this machine. */
+  private static String loopback(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
+  }
+
   private static String bindMessage(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof BindException) {
-        return "a port is already in use (" + t.getMessage() + "); set WXMP_HTTP_PORT to a free port";
+        return "a port is already in use (" + t.getMessage() + "); set WXMP_HTTP_PORT (or WXMP_MANAGEMENT_PORT, "
+            + "the metrics port) to a free port";
       }
     }
     return null;

@@ -252,6 +252,8 @@ public final class Settings {
         Map.entry("WXMP_MODE", "prod"),
         Map.entry("WXMP_HTTP_HOST", "0.0.0.0"),
         Map.entry("WXMP_HTTP_PORT", "8080"),
+        Map.entry("WXMP_MANAGEMENT_HOST", "127.0.0.1"),
+        Map.entry("WXMP_MANAGEMENT_PORT", "9464"),
         Map.entry("WXMP_HTTP_INSTANCES", Integer.toString(Runtime.getRuntime().availableProcessors())),
         Map.entry("WXMP_DATA_DIR", ".wxmp"),
         Map.entry("WXMP_SANDBOX_PORT", "8081"),

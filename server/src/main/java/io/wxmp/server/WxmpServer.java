@@ -1,6 +1,5 @@
 package io.wxmp.server;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -20,6 +19,7 @@ import io.wxmp.gpu.RankingConfig;
 import io.wxmp.gpu.RankingVerticle;
 import io.wxmp.handlers.auth.AuthConfig;
 import io.wxmp.handlers.campaigns.Campaigns;
+import io.wxmp.handlers.campaigns.Conversions;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.platform.ExperimentRepository;
 import io.wxmp.handlers.platform.Experiments;
@@ -74,17 +74,24 @@ public final class WxmpServer {
   private final ReconciliationJob reconciliation;
   private final long reconcileTimer;
   private NotificationRelay relay;
+  private Conversions conversions;
+  private Experiments experiments;
   private PurchaseEvents purchases;
   private final Events events;
   private final long eventsTimer;
   private final Feed feed;
+  private final int managementPort;
+  private final Metrics.Registry meters;
 
   /** The events feature's parts that other features and tests reach: listeners, online state, maintenance. */
   public record Events(EventService service, OnlineState online, EventListeners listeners,
       EventsMaintenance maintenance) {}
 
   private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments,
-      ReconciliationJob reconciliation, long reconcileTimer, Events events, long eventsTimer, Feed feed) {
+      ReconciliationJob reconciliation, long reconcileTimer, Events events, long eventsTimer, Feed feed,
+      int managementPort, Metrics.Registry meters) {
+    this.managementPort = managementPort;
+    this.meters = meters;
     this.events = events;
     this.eventsTimer = eventsTimer;
     this.feed = feed;
@@ -139,15 +146,18 @@ public final class WxmpServer {
         throw new Settings.ConfigException("WXMP_LOG_FORMAT: '" + format + "' is not text or json");
       }
     });
+    String managementHost = check.get(() -> settings.required("WXMP_MANAGEMENT_HOST"));
+    Integer managementPort = check.get(() -> settings.integer("WXMP_MANAGEMENT_PORT", 0, 65535));
     check.done();
 
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Metrics.Registry meters = Metrics.create();
+    PrometheusMeterRegistry registry = meters.prometheus();
     // vertx-micrometer keeps backends in a JVM-wide map by registry name: a name of its own per server, or a second
     // server in the same JVM (tests) would record into the first one's registry and scrape an empty one.
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
         .setRegistryName("wxmp-" + java.util.UUID.randomUUID())
         .setEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(false))
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME));
     VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
     MicrometerMetricsFactory metricsFactory = new MicrometerMetricsFactory(registry);
@@ -182,9 +192,13 @@ public final class WxmpServer {
       NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig);
       // paid orders and full refunds as feed events, read from the outbox at a position of their own
       PurchaseEvents purchases = new PurchaseEvents(vertx, pg, events.service(), relayConfig.pollMs());
+      // campaign conversions: paid orders after a click, undone by a full refund, from the outbox
+      Conversions conversions = campaigns.conversions(vertx, relayConfig.pollMs());
       String openApi = resource("/openapi.yaml");
 
       List<String> deployments = new ArrayList<>();
+      HttpVerticle management = new HttpVerticle(managementHost, managementPort,
+          () -> ApiRouter.management(vertx, health, registry));
       return vertx.executeBlocking(() -> {
             database.migrate();
             return null;
@@ -199,27 +213,35 @@ public final class WxmpServer {
           .compose(backend -> feed.start())
           .compose(v -> vertx.deployVerticle(
               () -> new HttpVerticle(host, port,
-                  () -> ApiRouter.create(deps, health, registry, openApi, quiz, events.service(), campaigns, auth,
-                      feed)),
+                  () -> ApiRouter.create(deps, health, openApi, quiz, events.service(), campaigns, auth,
+                      feed, experiments)),
               new DeploymentOptions().setInstances(instances)))
-          .map(id -> {
+          .compose(id -> {
             deployments.add(0, id);
             log.info("HTTP listening on {}:{} with {} event-loop verticles (role {}{})", host, port, instances,
                 role.name().toLowerCase(), vertx.isClustered() ? ", clustered event bus" : "");
+            return vertx.deployVerticle(management);
+          })
+          .map(managementId -> {
+            deployments.add(1, managementId); // after the API has drained: a scrape still answers meanwhile
+            log.info("management (/metrics, /health) listening on {}:{}", managementHost, management.actualPort());
             long timer = vertx.setPeriodic(reconcileEveryMs, reconcileEveryMs, t -> reconciliation.runOnce()
                 .onFailure(e -> log.warn("reconciliation run failed: {}", e.toString())));
             // the migration made this month's partitions and its neighbours, so the first run can wait a minute
             long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
                 .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
             WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
-                eventsTimer, feed);
+                eventsTimer, feed, management.actualPort(), meters);
             server.relay = relay.start();
+            server.conversions = conversions.start();
+            server.experiments = experiments;
             server.purchases = purchases.start();
             return server;
           })
           // Fail first, then close: a listener on vertx.close() would be called on an event loop that the close has
           // just stopped, so the failure would never reach the caller (start-up then hung until Main's 120 s timeout).
           .recover(failure -> {
+            meters.close();
             vertx.close().onFailure(e -> log.warn("closing after a failed start: {}", e.toString()));
             return Future.failedFuture(failure);
           });
@@ -232,6 +254,11 @@ public final class WxmpServer {
 
   public int port() {
     return port;
+  }
+
+  /** The management port ({@code /metrics}, {@code /health/*}): the bound one, also when the setting was 0. */
+  public int managementPort() {
+    return managementPort;
   }
 
   public Vertx vertx() {
@@ -306,6 +333,16 @@ public final class WxmpServer {
   /** The subscribe message relay (also run by its timers); tests call its passes directly. */
   public NotificationRelay relay() {
     return relay;
+  }
+
+  /** The feed experiments (what the feed asks for each user's arm, and the operators' routes use). */
+  public Experiments experiments() {
+    return experiments;
+  }
+
+  /** The campaign conversions consumer of the payment outbox (also run by its timer); tests poll it directly. */
+  public Conversions conversions() {
+    return conversions;
   }
 
   /** Purchases and full refunds from the payment outbox as feed events (also run by its timer); tests poll it. */
@@ -391,6 +428,9 @@ public final class WxmpServer {
     if (relay != null) {
       relay.stop();
     }
+    if (conversions != null) {
+      conversions.stop();
+    }
     if (purchases != null) {
       purchases.stop();
     }
@@ -402,7 +442,10 @@ public final class WxmpServer {
     return undeployed
         .eventually(() -> pg.close())
         .eventually(() -> redis.close())
-        .eventually(() -> vertx.close());
+        .eventually(() -> {
+          meters.close();
+          return vertx.close();
+        });
   }
 
   private static String resource(String name) {

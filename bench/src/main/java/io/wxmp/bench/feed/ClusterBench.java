@@ -122,12 +122,15 @@ public final class ClusterBench {
       env.put("WXMP_CLUSTER_PORT", Integer.toString(hazelcastPorts[nextPort++ % hazelcastPorts.length]));
     }
     env.put("WXMP_HTTP_PORT", Integer.toString(TestStack.freePort()));
+    int managementPort = TestStack.freePort(); // /metrics is on the management port, one per node
+    env.put("WXMP_MANAGEMENT_PORT", Integer.toString(managementPort));
     env.put("WXMP_HTTP_INSTANCES", "2");
     env.put("WXMP_FEED_TRAIN_INTERVAL_SEC", "0");
     env.put("WXMP_RANKING_BACKEND", "cpu");
     env.put("WXMP_FEED_RANKING_TIMEOUT_MS", "1000");
     NodeProcess node = NodeProcess.start(name, env, logs, "-Xms768m", "-Xmx768m");
     nodes.add(node);
+    MANAGEMENT_PORTS.put(node, managementPort);
     return node;
   }
 
@@ -164,10 +167,20 @@ public final class ClusterBench {
         r.p99(), r.errors());
   }
 
+  static final java.util.Map<NodeProcess, Integer> MANAGEMENT_PORTS = new java.util.concurrent.ConcurrentHashMap<>();
+
   static String fallbacks(NodeProcess node) {
-    return node.get("/metrics").body().lines().filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total"))
-        .map(l -> l.substring(l.lastIndexOf(' ') + 1)).findFirst().orElse("-");
+    try {
+      String text = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + MANAGEMENT_PORTS.get(node) + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      return text.lines().filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total"))
+          .map(l -> l.substring(l.lastIndexOf(' ') + 1)).findFirst().orElse("-");
+    } catch (Exception e) {
+      return "- (" + e + ")";
+    }
   }
+
 
   /** {@code inFlight} requests at all times, spread over the ports round-robin. */
   static Result closedLoop(HttpClient client, int[] ports, List<String> tokens, int inFlight, int seconds)

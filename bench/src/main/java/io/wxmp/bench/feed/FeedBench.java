@@ -120,7 +120,7 @@ public final class FeedBench {
           count(after, "wxmp_feed_foldin_seconds_count") - count(before, "wxmp_feed_foldin_seconds_count"),
           quantileMs(after, "0.5"), quantileMs(after, "0.99"));
       after.lines().filter(l -> l.startsWith("wxmp_feed_foldin")).forEach(l -> System.out.println("  " + l));
-      System.out.printf("ranking fallbacks during the run: %s%n", stack.api.get("/metrics", null).raw().toString()
+      System.out.printf("ranking fallbacks during the run: %s%n", stack.management().get("/metrics", null).raw().toString()
           .lines().filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total")).findFirst().orElse("-"));
       System.out.printf("load average at the end: %s%n", loadAverage());
     } catch (Throwable e) {
@@ -196,7 +196,7 @@ public final class FeedBench {
   }
 
   private static String metricsText(TestStack stack) {
-    return stack.api.get("/metrics", null).raw().toString();
+    return stack.management().get("/metrics", null).raw().toString();
   }
 
   private static long count(String metrics, String name) {
@@ -204,10 +204,29 @@ public final class FeedBench {
         .map(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElse(0L);
   }
 
+  /**
+   * The fold-in's quantile q, as the upper bound of the histogram bucket it falls in (the server publishes buckets
+   * around the 1 ms budget, no client-side percentiles): "≤ x ms".
+   */
   private static String quantileMs(String metrics, String q) {
-    return metrics.lines().filter(l -> l.startsWith("wxmp_feed_foldin_seconds{") && l.contains("quantile=\"" + q))
-        .findFirst().map(l -> String.format(Locale.ROOT, "%.3f",
-            Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) * 1000)).orElse("-");
+    List<double[]> buckets = new java.util.ArrayList<>(); // {le seconds, cumulative count}
+    metrics.lines().filter(l -> l.startsWith("wxmp_feed_foldin_seconds_bucket{")).forEach(l -> {
+      int i = l.indexOf("le=\"") + 4;
+      String le = l.substring(i, l.indexOf('"', i));
+      buckets.add(new double[] {le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le),
+          Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))});
+    });
+    if (buckets.isEmpty() || buckets.get(buckets.size() - 1)[1] == 0) {
+      return "-";
+    }
+    buckets.sort(java.util.Comparator.comparingDouble(b -> b[0]));
+    double target = Double.parseDouble(q) * buckets.get(buckets.size() - 1)[1];
+    for (double[] b : buckets) {
+      if (b[1] >= target) {
+        return Double.isInfinite(b[0]) ? "> 10" : String.format(Locale.ROOT, "≤ %.2f", b[0] * 1000);
+      }
+    }
+    return "-";
   }
 
   /** Items, users and events in SQL (setseed: the same data every run); events 10,000 users per statement. */

@@ -6,7 +6,10 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 
-/** SQL for WeChat users and the profile that {@code GET /me} shows. */
+/**
+ * SQL for WeChat users and the profile that {@code GET /me} shows. The points balance is {@code users.points}, which
+ * a trigger keeps equal to the sum of the user's {@code points_ledger} rows (V5).
+ */
 public final class UserRepository {
   /** Insert-or-touch in one statement: 50 concurrent first logins of one openid make exactly one row. */
   private static final String UPSERT_BY_OPENID = """
@@ -15,8 +18,7 @@ public final class UserRepository {
         SET unionid = COALESCE(EXCLUDED.unionid, users.unionid), last_login_at = now()
       RETURNING id, nickname, avatar_url, phone IS NOT NULL AS phone_bound, (xmax = 0) AS is_new""";
   private static final String PROFILE = """
-      SELECT u.id, u.nickname, u.avatar_url, u.phone IS NOT NULL AS phone_bound, u.personalised,
-             COALESCE((SELECT sum(delta) FROM points_ledger p WHERE p.user_id = u.id), 0) AS points,
+      SELECT u.id, u.nickname, u.avatar_url, u.phone IS NOT NULL AS phone_bound, u.personalised, u.points,
              (SELECT max(member_until) FROM memberships m WHERE m.user_id = u.id AND m.member_until > now())
                AS member_until
       FROM users u WHERE u.id = $1""";

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +42,11 @@ public final class CampaignRepository {
   }
 
   public Future<Campaign> insert(long merchantId, Campaign c) {
-    return pg.preparedQuery(INSERT).execute(fields(Tuple.tuple().addValue(merchantId), c))
+    return insert(pg, merchantId, c);
+  }
+
+  public Future<Campaign> insert(SqlClient client, long merchantId, Campaign c) {
+    return client.preparedQuery(INSERT).execute(fields(Tuple.tuple().addValue(merchantId), c))
         .map(CampaignRepository::first);
   }
 
@@ -63,12 +68,16 @@ public final class CampaignRepository {
 
   /** Stores {@code c} if the campaign still has {@code expectedStatus}; null when it moved meanwhile (or is gone). */
   public Future<Campaign> update(long merchantId, String expectedStatus, Campaign c) {
+    return update(pg, merchantId, expectedStatus, c);
+  }
+
+  public Future<Campaign> update(SqlClient client, long merchantId, String expectedStatus, Campaign c) {
     Tuple args = Tuple.tuple().addValue(c.id()).addValue(merchantId).addValue(expectedStatus)
         .addValue(c.itemId()).addValue(c.name()).addArrayOfString(c.targetTags().toArray(new String[0]))
         .addValue(c.newUsersOnly()).addValue(c.bidModel()).addValue(c.bidFen()).addValue(c.budgetTotalFen())
         .addValue(c.budgetDailyFen()).addValue(c.capImpressions()).addValue(c.capPerHours()).addValue(c.startAt())
         .addValue(c.endAt()).addValue(c.status());
-    return pg.preparedQuery(UPDATE).execute(args).map(CampaignRepository::first);
+    return client.preparedQuery(UPDATE).execute(args).map(CampaignRepository::first);
   }
 
   /** The status of the merchant's own item, or null when the merchant has no such item. */

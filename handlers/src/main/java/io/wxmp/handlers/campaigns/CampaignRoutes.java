@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.common.Input;
@@ -42,7 +43,7 @@ public final class CampaignRoutes {
     Input in = Input.of(ctx);
     Campaign draft = new Campaign(0, merchant.merchantId(), 0, null, List.of(), false, null, 0, 0, 0, null, null,
         null, null, "draft", 0, 0, 0, null, null);
-    return service.create(merchant, read(in, draft, true)).map(Campaign::toAdminJson);
+    return service.create(merchant, Audit.who(ctx), read(in, draft, true)).map(Campaign::toAdminJson);
   }
 
   Future<JsonObject> list(RoutingContext ctx) {
@@ -65,7 +66,7 @@ public final class CampaignRoutes {
     long id = Ids.path(ctx, "id");
     merchant.requireWriter();
     Input in = Input.of(ctx);
-    return service.update(merchant, id, current -> read(in, current, false)).map(Campaign::toAdminJson);
+    return service.update(merchant, Audit.who(ctx), id, current -> read(in, current, false)).map(Campaign::toAdminJson);
   }
 
   Future<JsonObject> stats(RoutingContext ctx) {

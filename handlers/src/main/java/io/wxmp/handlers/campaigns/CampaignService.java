@@ -3,6 +3,7 @@ package io.wxmp.handlers.campaigns;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.MerchantPrincipal;
 import java.util.List;
 import java.util.Map;
@@ -28,11 +29,28 @@ public final class CampaignService {
   }
 
   public Future<Campaign> create(MerchantPrincipal m, Campaign c) {
+    return create(m, null, c);
+  }
+
+  /** {@code who} (the request's writer) gets a {@code campaign.create} audit entry in the insert's transaction. */
+  public Future<Campaign> create(MerchantPrincipal m, Audit.Who who, Campaign c) {
     m.requireWriter();
     if (!c.status().equals("draft") && !c.status().equals("active")) {
       throw ApiException.invalid(new JsonObject().put("status", "a new campaign is draft or active"));
     }
-    return checkItem(m, c.itemId()).compose(v -> campaigns.insert(m.merchantId(), c));
+    return checkItem(m, c.itemId()).compose(v -> campaigns.pool().withTransaction(tx ->
+        campaigns.insert(tx, m.merchantId(), c).compose(stored -> who == null ? Future.succeededFuture(stored)
+            : Audit.record(tx, who, "campaign.create", "campaign", stored.id(), Audit.diff(null, audited(stored)))
+                .map(stored))));
+  }
+
+  /** What an audit entry shows of a campaign: its settings, not the running numbers. */
+  static JsonObject audited(Campaign c) {
+    JsonObject view = c.toAdminJson();
+    for (String running : List.of("id", "spend", "remainingBudget", "createdAt", "updatedAt")) {
+      view.remove(running);
+    }
+    return view;
   }
 
   public Future<Campaign> get(MerchantPrincipal m, long id) {
@@ -48,6 +66,11 @@ public final class CampaignService {
    * condition that nobody moved the status meanwhile; a lost race answers 409 rather than overwriting.
    */
   public Future<Campaign> update(MerchantPrincipal m, long id, Function<Campaign, Campaign> change) {
+    return update(m, null, id, change);
+  }
+
+  /** {@code who} gets a {@code campaign.update} audit entry with what changed, in the update's transaction. */
+  public Future<Campaign> update(MerchantPrincipal m, Audit.Who who, long id, Function<Campaign, Campaign> change) {
     m.requireWriter();
     return campaigns.byIdForMerchant(id, m.merchantId()).map(CampaignService::found).compose(current -> {
       if (current.status().equals("ended")) {
@@ -64,13 +87,15 @@ public final class CampaignService {
       boolean needsItem = next.itemId() != current.itemId()
           || (next.status().equals("active") && !current.status().equals("active"));
       return (needsItem ? checkItem(m, next.itemId()) : Future.<Void>succeededFuture())
-          .compose(v -> campaigns.update(m.merchantId(), current.status(), next))
-          .map(stored -> {
-            if (stored == null) {
-              throw ApiException.conflict("conflict", "The campaign changed meanwhile; read it again and retry.");
-            }
-            return stored;
-          });
+          .compose(v -> campaigns.pool().withTransaction(tx -> campaigns.update(tx, m.merchantId(),
+              current.status(), next).compose(stored -> {
+                if (stored == null) {
+                  throw ApiException.conflict("conflict", "The campaign changed meanwhile; read it again and retry.");
+                }
+                JsonObject changes = Audit.diff(audited(current), audited(stored));
+                return who == null || changes.isEmpty() ? Future.succeededFuture(stored)
+                    : Audit.record(tx, who, "campaign.update", "campaign", stored.id(), changes).map(stored);
+              })));
     });
   }
 

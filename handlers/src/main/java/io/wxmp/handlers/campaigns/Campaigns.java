@@ -66,6 +66,11 @@ public final class Campaigns {
     return new CampaignBilling(billing);
   }
 
+  /** The conversions consumer of the payment outbox, not started. */
+  public Conversions conversions(io.vertx.core.Vertx vertx, long pollMs) {
+    return new Conversions(vertx, repository.pool(), pollMs);
+  }
+
   public Billing billing() {
     return billing;
   }

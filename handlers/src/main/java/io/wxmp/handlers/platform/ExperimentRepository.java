@@ -6,6 +6,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import io.wxmp.handlers.common.ApiException;
 import java.time.OffsetDateTime;
@@ -35,13 +36,15 @@ public final class ExperimentRepository {
       FROM experiment_events WHERE experiment_id = $1 GROUP BY arm""";
   /**
    * Paid orders (not refunded in full) of an item the user clicked under the experiment in the 7 days before paying,
-   * each order once, for the arm of that click (a user is in one arm, so there is one).
+   * each order once, for the arm of that click (a user is in one arm, so there is one). The payment's time is to
+   * the second (WeChat Pay's), so a click in that same second counts as before it.
    */
   private static final String CONVERSIONS = """
       SELECT arm, count(*) AS conversions FROM (
         SELECT DISTINCT ON (o.id) o.id, e.arm FROM orders o
         JOIN experiment_events e ON e.experiment_id = $1 AND e.event_type = 'click' AND e.user_id = o.user_id
-             AND e.item_id = o.item_id AND e.at <= o.paid_at AND e.at > o.paid_at - interval '7 days'
+             AND e.item_id = o.item_id AND e.at < o.paid_at + interval '1 second'
+             AND e.at > o.paid_at - interval '7 days'
         WHERE o.paid_at IS NOT NULL AND o.refunded_fen < o.amount_fen
         ORDER BY o.id, e.at DESC) attributed
       GROUP BY arm""";
@@ -52,8 +55,16 @@ public final class ExperimentRepository {
     this.pg = pg;
   }
 
+  public Pool pool() {
+    return pg;
+  }
+
   public Future<Experiment> insert(String name, JsonArray arms, String salt, String status) {
-    return pg.preparedQuery(INSERT).execute(Tuple.of(name, arms, salt, status)).map(ExperimentRepository::first)
+    return insert(pg, name, arms, salt, status);
+  }
+
+  public Future<Experiment> insert(SqlClient client, String name, JsonArray arms, String salt, String status) {
+    return client.preparedQuery(INSERT).execute(Tuple.of(name, arms, salt, status)).map(ExperimentRepository::first)
         .recover(ExperimentRepository::oneRunning);
   }
 
@@ -75,7 +86,12 @@ public final class ExperimentRepository {
 
   /** Null when the experiment moved meanwhile (or is gone); 409 when another one already runs. */
   public Future<Experiment> update(long id, String expectedStatus, String name, JsonArray arms, String status) {
-    return pg.preparedQuery(UPDATE).execute(Tuple.of(id, expectedStatus, name, arms, status))
+    return update(pg, id, expectedStatus, name, arms, status);
+  }
+
+  public Future<Experiment> update(SqlClient client, long id, String expectedStatus, String name, JsonArray arms,
+      String status) {
+    return client.preparedQuery(UPDATE).execute(Tuple.of(id, expectedStatus, name, arms, status))
         .map(ExperimentRepository::first).recover(ExperimentRepository::oneRunning);
   }
 

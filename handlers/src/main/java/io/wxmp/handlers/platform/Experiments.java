@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.events.EventListener;
 import io.wxmp.handlers.feed.FeedExperiments;
@@ -32,11 +33,14 @@ public final class Experiments implements FeedExperiments, EventListener {
       "stopped", Set.of());
   /** How long a server keeps the running experiment before asking PostgreSQL again. */
   static final long CACHE_MS = 1_000;
+  /** The oldest cached answer given while a reload is under way. */
+  static final long STALE_MS = 30_000;
 
   private final ExperimentRepository repository;
   private final Clock clock;
   private volatile Cached cached;
   private volatile Future<Experiment> loading;
+  private final java.util.concurrent.atomic.AtomicLong generations = new java.util.concurrent.atomic.AtomicLong();
 
   private record Cached(Experiment running, long atMs) {}
 
@@ -62,7 +66,11 @@ public final class Experiments implements FeedExperiments, EventListener {
     });
   }
 
-  /** The running experiment, from a cache at most {@link #CACHE_MS} old; one reload at a time. */
+  /**
+   * The running experiment, from a cache at most {@link #CACHE_MS} old; one reload at a time. While a reload is under
+   * way a cached answer up to {@link #STALE_MS} old is given instead of waiting, so a slow database delays a start or
+   * a stop by a moment rather than sending pages out without their arm (the feed does not wait long for it).
+   */
   Future<Experiment> running() {
     long now = clock.millis();
     Cached c = cached;
@@ -70,21 +78,31 @@ public final class Experiments implements FeedExperiments, EventListener {
       return Future.succeededFuture(c.running());
     }
     Future<Experiment> inFlight = loading;
-    if (inFlight != null) {
-      return inFlight;
+    if (inFlight == null) {
+      long generation = generations.get();
+      Future<Experiment> load = repository.running().onSuccess(e -> {
+            if (generations.get() == generation) { // not read before a change this server made meanwhile
+              cached = new Cached(e, clock.millis());
+            }
+          })
+          .eventually(() -> {
+            loading = null;
+            return Future.succeededFuture();
+          });
+      loading = load;
+      inFlight = load;
     }
-    Future<Experiment> load = repository.running().onSuccess(e -> cached = new Cached(e, clock.millis()))
-        .eventually(() -> {
-          loading = null;
-          return Future.succeededFuture();
-        });
-    loading = load;
-    return load;
+    if (c != null && now - c.atMs() < STALE_MS && !inFlight.isComplete()) {
+      return Future.succeededFuture(c.running());
+    }
+    return inFlight;
   }
 
   /** Forgets the cached running experiment (this server changed it). */
   void invalidate() {
+    generations.incrementAndGet();
     cached = null;
+    loading = null;
   }
 
   // ---- EventListener ----
@@ -117,13 +135,26 @@ public final class Experiments implements FeedExperiments, EventListener {
   // ---- rules ----
 
   public Future<Experiment> create(String name, List<Experiment.Arm> arms, String status) {
+    return create(null, name, arms, status);
+  }
+
+  /** {@code who} null writes no audit entry (a caller that is not an operator's request). */
+  public Future<Experiment> create(Audit.Who who, String name, List<Experiment.Arm> arms, String status) {
     if (!status.equals("draft") && !status.equals("running")) {
       throw ApiException.invalid(new JsonObject().put("status", "a new experiment is draft or running"));
     }
     byte[] salt = new byte[16];
     RANDOM.nextBytes(salt);
-    return repository.insert(name, Experiment.armsJson(arms), HexFormat.of().formatHex(salt), status)
+    return repository.pool().withTransaction(tx -> repository.insert(tx, name, Experiment.armsJson(arms),
+            HexFormat.of().formatHex(salt), status)
+        .compose(e -> who == null ? Future.succeededFuture(e)
+            : Audit.record(tx, who, "experiment.create", "experiment", e.id(), Audit.diff(null, view(e))).map(e)))
         .onSuccess(e -> invalidate());
+  }
+
+  /** What an audit entry shows of an experiment (not its salt). */
+  private static JsonObject view(Experiment e) {
+    return new JsonObject().put("name", e.name()).put("arms", Experiment.armsJson(e.arms())).put("status", e.status());
   }
 
   public Future<Experiment> get(long id) {
@@ -138,6 +169,10 @@ public final class Experiments implements FeedExperiments, EventListener {
   public record Change(String name, List<Experiment.Arm> arms, String status) {}
 
   public Future<Experiment> update(long id, Function<Experiment, Change> read) {
+    return update(null, id, read);
+  }
+
+  public Future<Experiment> update(Audit.Who who, long id, Function<Experiment, Change> read) {
     return repository.byId(id).map(Experiments::found).compose(current -> {
       Change change = read.apply(current);
       if (!change.status().equals(current.status()) && !MOVES.get(current.status()).contains(change.status())) {
@@ -150,14 +185,17 @@ public final class Experiments implements FeedExperiments, EventListener {
       if (current.status().equals("stopped") && !change.name().equals(current.name())) {
         throw ApiException.conflict("conflict", "A stopped experiment cannot change.");
       }
-      return repository.update(id, current.status(), change.name(), Experiment.armsJson(change.arms()),
-          change.status()).map(stored -> {
-            if (stored == null) {
-              throw ApiException.conflict("conflict", "The experiment changed meanwhile; read it again and retry.");
-            }
-            invalidate();
-            return stored;
-          });
+      return repository.pool().withTransaction(tx -> repository.update(tx, id, current.status(), change.name(),
+              Experiment.armsJson(change.arms()), change.status()).compose(stored -> {
+                if (stored == null) {
+                  throw ApiException.conflict("conflict",
+                      "The experiment changed meanwhile; read it again and retry.");
+                }
+                JsonObject changes = Audit.diff(view(current), view(stored));
+                return who == null || changes.isEmpty() ? Future.succeededFuture(stored)
+                    : Audit.record(tx, who, "experiment.update", "experiment", id, changes).map(stored);
+              }))
+          .onSuccess(stored -> invalidate());
     });
   }
 

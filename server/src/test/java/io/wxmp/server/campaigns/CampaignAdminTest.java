@@ -215,4 +215,58 @@ class CampaignAdminTest {
   private static Reply status(String path, String status) {
     return stack.api.patch(path, merchant.owner(), new JsonObject().put("status", status));
   }
+
+  @Test
+  void everyCampaignWriteIsAuditedForItsMerchant() {
+    TestStack.Merchant shop = stack.newMerchant();
+    String promoted = CampaignFixtures.publishedItem(stack, shop, List.of("tea"));
+    io.vertx.core.MultiMap withId = io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+        .add("X-Request-Id", "campaign-audit-0001");
+    Reply created = stack.api.send(HttpMethod.POST, "/api/v1/admin/campaigns", shop.editor(),
+        CampaignFixtures.campaignBody(promoted, "cpc", 20, 5_000, 1_000).put("name", "Audited").toBuffer(), withId);
+    assertThat(created.status()).as(created.toString()).isEqualTo(201);
+    String id = created.json().getString("id");
+    assertThat(stack.api.patch("/api/v1/admin/campaigns/" + id, shop.owner(), new JsonObject().put("name", "Audited 2")
+        .put("budget", new JsonObject().put("daily", 2_000))).status()).isEqualTo(200);
+    assertThat(stack.api.patch("/api/v1/admin/campaigns/" + id, shop.editor(),
+        new JsonObject().put("status", "active")).status()).isEqualTo(200);
+    // refused writes leave no entry: a bad body, an analyst, an impossible move
+    assertThat(stack.api.patch("/api/v1/admin/campaigns/" + id, shop.editor(),
+        new JsonObject().put("bid", new JsonObject().put("amount", 0))).status()).isEqualTo(400);
+    assertThat(stack.api.patch("/api/v1/admin/campaigns/" + id, shop.analyst(),
+        new JsonObject().put("name", "nope")).status()).isEqualTo(403);
+    assertThat(stack.api.patch("/api/v1/admin/campaigns/" + id, shop.editor(),
+        new JsonObject().put("status", "draft")).status()).isEqualTo(409);
+
+    Reply log = stack.api.get("/api/v1/admin/audit?limit=50", shop.owner());
+    assertThat(log.status()).as(log.toString()).isEqualTo(200);
+    List<JsonObject> entries = new ArrayList<>();
+    log.json().getJsonArray("items").forEach(e -> {
+      JsonObject entry = (JsonObject) e;
+      if (entry.getJsonObject("target").getString("type").equals("campaign")) {
+        entries.add(entry);
+      }
+    });
+    assertThat(entries).extracting(e -> e.getString("action"))
+        .containsExactly("campaign.update", "campaign.update", "campaign.create"); // newest first
+    JsonObject create = entries.get(2);
+    assertThat(create.getString("requestId")).isEqualTo("campaign-audit-0001");
+    assertThat(create.getJsonObject("account").getString("username")).isEqualTo(shop.prefix() + "-editor");
+    assertThat(create.getJsonObject("target")).isEqualTo(new JsonObject().put("type", "campaign").put("id", id));
+    assertThat(create.getJsonObject("changes").getJsonObject("name").getString("to")).isEqualTo("Audited");
+    assertThat(create.getJsonObject("changes").getJsonObject("bid").getJsonObject("to"))
+        .isEqualTo(new JsonObject().put("model", "cpc").put("amount", 20));
+    JsonObject edit = entries.get(1);
+    assertThat(edit.getJsonObject("account").getString("username")).isEqualTo(shop.prefix() + "-owner");
+    assertThat(edit.getJsonObject("changes").fieldNames()).containsExactlyInAnyOrder("name", "budget");
+    assertThat(edit.getJsonObject("changes").getJsonObject("name"))
+        .isEqualTo(new JsonObject().put("from", "Audited").put("to", "Audited 2"));
+    assertThat(entries.get(0).getJsonObject("changes").getJsonObject("status"))
+        .isEqualTo(new JsonObject().put("from", "draft").put("to", "active"));
+
+    // another merchant's owner sees none of it
+    Reply others = stack.api.get("/api/v1/admin/audit?limit=50", merchant.owner());
+    assertThat(others.json().getJsonArray("items").stream()
+        .map(e -> ((JsonObject) e).getJsonObject("target").getString("id"))).doesNotContain(id);
+  }
 }

@@ -26,4 +26,15 @@ final class CampaignFixtures {
         .put("bid", new JsonObject().put("model", model).put("amount", bid))
         .put("budget", new JsonObject().put("total", total).put("daily", daily));
   }
+
+  /** A new operator (as {@code operator create} makes one), logged in: its token. */
+  static String operatorToken(TestStack stack) {
+    String name = "campaignop" + System.nanoTime();
+    stack.sql("INSERT INTO operators (username, password_hash) VALUES ($1, $2)",
+        io.vertx.sqlclient.Tuple.of(name, io.wxmp.handlers.admin.Passwords.hash(TestStack.PASSWORD)));
+    Reply r = stack.api.post("/api/v1/platform/login", null,
+        new JsonObject().put("username", name).put("password", TestStack.PASSWORD));
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    return r.json().getString("token");
+  }
 }

@@ -232,7 +232,7 @@ class CampaignServingTest {
     String other = campaign("cpm", 500, 10_000, 10_000);
     assertThat(serves(fill(one, ask(newUser())), c)).isTrue();
 
-    String operator = operatorToken();
+    String operator = CampaignFixtures.operatorToken(stack);
     Reply suspended = stack.api.patch("/api/v1/platform/merchants/" + shop.id(), operator,
         new JsonObject().put("status", "suspended"));
     assertThat(suspended.status()).as(suspended.toString()).isEqualTo(200);
@@ -250,16 +250,6 @@ class CampaignServingTest {
     assertThat(reactivated.status()).as(reactivated.toString()).isEqualTo(200);
     assertThat(serves(fill(two, ask(newUser())), c)).isTrue();
     assertThat(serves(fill(one, ask(newUser())), c)).isTrue();
-  }
-
-  static String operatorToken() {
-    String name = "campaignop" + System.nanoTime();
-    stack.sql("INSERT INTO operators (username, password_hash) VALUES ($1, $2)",
-        Tuple.of(name, io.wxmp.handlers.admin.Passwords.hash(TestStack.PASSWORD)));
-    Reply r = stack.api.post("/api/v1/platform/login", null,
-        new JsonObject().put("username", name).put("password", TestStack.PASSWORD));
-    assertThat(r.status()).as(r.toString()).isEqualTo(200);
-    return r.json().getString("token");
   }
 
   // ---- caps and budgets ----

@@ -658,7 +658,7 @@ class FeedTest {
   }
 
   static double fallbacks() {
-    return stack.api.get("/metrics", null).raw().toString().lines()
+    return stack.management().get("/metrics", null).raw().toString().lines()
         .filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total")).findFirst()
         .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElse(0.0);
   }

@@ -187,6 +187,7 @@ class ClusterTest {
     env.put("WXMP_CLUSTER_FAILURE_SEC", "3");
     try {
       env.put("WXMP_HTTP_PORT", Integer.toString(TestStack.freePort()));
+      env.put("WXMP_MANAGEMENT_PORT", "0"); // two API nodes on one host: each its own metrics port
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -22,6 +22,32 @@ class OpenApiDocumentTest {
     }
   }
 
+  /** OpenAPI 3.1 (JSON Schema 2020-12): null is a type, and 3.0's nullable keyword means nothing there. */
+  @Test
+  void isOpenApi31WithoutThreeZeroKeywords() throws Exception {
+    Map<String, Object> doc = document();
+    assertThat(String.valueOf(doc.get("openapi"))).startsWith("3.1.");
+    List<String> found = new ArrayList<>();
+    find(doc, "", found);
+    assertThat(found).as("nullable keywords (write type: [X, 'null'])").isEmpty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void find(Object node, String at, List<String> found) {
+    if (node instanceof Map<?, ?> map) {
+      map.forEach((k, v) -> {
+        if ("nullable".equals(k) && !(at.endsWith("/properties"))) {
+          found.add(at);
+        }
+        find(v, at + "/" + k, found);
+      });
+    } else if (node instanceof List<?> list) {
+      for (int i = 0; i < list.size(); i++) {
+        find(list.get(i), at + "/" + i, found);
+      }
+    }
+  }
+
   @Test
   @SuppressWarnings("unchecked")
   void everyOperationHasAUniqueOperationId() throws Exception {

@@ -30,7 +30,7 @@ class OperationsTest {
     assertThat(ready.json().getJsonObject("checks").getString("postgres")).isEqualTo("up");
 
     stack.newUserToken();
-    Reply metrics = stack.api.get("/metrics", null);
+    Reply metrics = stack.management().get("/metrics", null); // the management port (MetricsTest)
     assertThat(metrics.status()).isEqualTo(200);
     assertThat(metrics.raw().toString()).contains("vertx_http_server_response_time_seconds_bucket");
 

@@ -42,6 +42,7 @@ public final class TestStack {
   public final Http api;
   public final Http sandbox;
   public final Pool db;
+  private final WebClient client;
   private WxmpServer server;
   private final int apiPort;
 
@@ -50,7 +51,7 @@ public final class TestStack {
     this.settings = settings;
     this.apiPort = apiPort;
     this.clientVertx = Vertx.vertx();
-    WebClient client = WebClient.create(clientVertx, new WebClientOptions().setKeepAlive(true),
+    this.client = WebClient.create(clientVertx, new WebClientOptions().setKeepAlive(true),
         new io.vertx.core.http.PoolOptions().setHttp1MaxSize(300));
     this.api = new Http(client, apiPort);
     this.sandbox = new Http(client, dev.sandboxPort());
@@ -85,6 +86,7 @@ public final class TestStack {
       settings.put("WXMP_HTTP_HOST", "127.0.0.1");
       settings.put("WXMP_HTTP_PORT", Integer.toString(port));
       settings.put("WXMP_HTTP_INSTANCES", "2");
+      settings.put("WXMP_MANAGEMENT_PORT", "0"); // any free one: see management()
       // generous for a loaded 2-core CI machine (1.5 s made first logins time out there); tests of slow upstreams
       // make the sandbox slower than this
       settings.put("WXMP_UPSTREAM_TIMEOUT_MS", "2500");
@@ -130,6 +132,11 @@ public final class TestStack {
 
   public int apiPort() {
     return apiPort;
+  }
+
+  /** The running server's management port ({@code /metrics}, {@code /health/*}). */
+  public Http management() {
+    return new Http(client, server.managementPort());
   }
 
   public void close() {
