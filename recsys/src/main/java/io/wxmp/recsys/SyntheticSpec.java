@@ -41,9 +41,13 @@ public record SyntheticSpec(int users, int items, int topics, int tagsPerTopic, 
     }
   }
 
-  /** Small enough for a unit test: 3,000 users, 1,000 items, 25 topics, 90 days (test window: the last 15). */
+  /**
+   * Small enough for a unit test: 3,000 users, 1,000 items, 25 topics, 90 days (test window: the last 15). The
+   * popularity scale 0.85 is calibrated (RECSYS.md §2.4) so that popularity lands at 40–60 % of the oracle's NDCG@10 on
+   * every seed 1–8 (0.41–0.56; at 1.0 seeds 3, 6 and 8 gave 0.69, 0.60, 0.71) with iALS at 0.78 or more.
+   */
   public static SyntheticSpec small() {
-    return new SyntheticSpec(3000, 1000, 25, 6, 16, 90, 75, 8, 10, 0.1, 0.1, 0.25, 1.0, 1.5, 0.7, 0.7);
+    return new SyntheticSpec(3000, 1000, 25, 6, 16, 90, 75, 8, 10, 0.1, 0.1, 0.25, 0.85, 1.5, 0.7, 0.7);
   }
 
   /** The demo feed of dev mode: 2,000 users, 400 items, 12 topics. */

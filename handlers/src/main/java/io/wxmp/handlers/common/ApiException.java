@@ -95,7 +95,12 @@ public final class ApiException extends RuntimeException {
   }
 
   public JsonObject body() {
-    JsonObject error = new JsonObject().put("code", code).put("message", getMessage());
+    return body(getMessage());
+  }
+
+  /** The error body with the message in the client's language ({@link Messages}). */
+  public JsonObject body(String message) {
+    JsonObject error = new JsonObject().put("code", code).put("message", message);
     if (fields != null) {
       error.put("fields", fields);
     }

@@ -38,7 +38,8 @@ public final class FailureHandler {
     ctx.response()
         .setStatusCode(error.status())
         .putHeader("Content-Type", "application/json; charset=utf-8")
-        .end(error.body().encode());
+        .putHeader("Vary", "Accept-Language")
+        .end(error.body(Messages.of(error, ctx.request().getHeader("Accept-Language"))).encode());
   }
 
   static ApiException toApiException(RoutingContext ctx) {
