@@ -1,10 +1,12 @@
 package io.wxmp.server;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 
 /** PostgreSQL: the URL setting, the Flyway migrations of {@code schema/}, and the reactive pool. */
@@ -126,11 +128,27 @@ final class Database {
     return message;
   }
 
-  Pool pool(Vertx vertx, int size) {
-    return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size).setMaxWaitQueueSize(size * 64).setConnectionTimeout(5))
-        .connectingTo(connect)
+  /**
+   * The pool, every statement bounded by {@code queryTimeoutMs}: PostgreSQL cancels a statement running longer
+   * ({@code statement_timeout}), and a statement that gets no answer at all (a stalled server or network) has its
+   * connection closed a little later ({@link BoundedPool}). Taking a connection waits as long at most, behind a
+   * bounded queue; past either bound the request answers 503 at once rather than queueing without end.
+   */
+  BoundedPool pool(Vertx vertx, int size, int queryTimeoutMs) {
+    PgConnectOptions options = new PgConnectOptions(connect);
+    options.addProperty("statement_timeout", Integer.toString(queryTimeoutMs));
+    // a transaction left open by a client that went away does not hold its locks for ever
+    options.addProperty("idle_in_transaction_session_timeout", Integer.toString(Math.max(queryTimeoutMs * 6, 60_000)));
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(size).setMaxWaitQueueSize(size * 8)
+            .setConnectionTimeout(queryTimeoutMs).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+        .with(new NetClientOptions().setConnectTimeout(Math.min(queryTimeoutMs, 5_000)))
+        .connectingTo(options)
         .using(vertx)
         .build();
+    return new BoundedPool(pool, queryTimeoutMs + CLIENT_MARGIN_MS);
   }
+
+  /** The client gives PostgreSQL's own statement_timeout this long to arrive before it closes the connection. */
+  static final int CLIENT_MARGIN_MS = 500;
 }

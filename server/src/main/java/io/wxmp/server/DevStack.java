@@ -39,12 +39,17 @@ public final class DevStack implements AutoCloseable {
   private final int sandboxPort;
   private final String appSecret;
   private final Path dataDir;
+  private final java.nio.channels.FileChannel lockChannel;
+  private final java.nio.channels.FileLock lock;
+  private Process watchdog;
   /** Made fresh at every start, like the sandbox's keys: feed tokens of an earlier run do not verify. */
   private final String feedTokenKey = java.util.Base64.getEncoder()
       .encodeToString(io.wxmp.handlers.feed.FeedToken.newKey());
 
   private DevStack(EmbeddedPostgres postgres, RedisServer redis, int redisPort, Vertx sandboxVertx, SandboxKeys keys,
-      SandboxConfig sandboxConfig, int sandboxPort, String appSecret, Path dataDir) {
+      SandboxConfig sandboxConfig, int sandboxPort, String appSecret, Path dataDir, DataDirLock lock) {
+    this.lockChannel = lock.channel;
+    this.lock = lock.lock;
     this.postgres = postgres;
     this.redis = redis;
     this.redisPort = redisPort;
@@ -73,14 +78,15 @@ public final class DevStack implements AutoCloseable {
       List<String> riskyWords) {
     EmbeddedPostgres postgres = null;
     RedisServer redis = null;
+    DataDirLock lock = null;
     try {
       Files.createDirectories(dataDir.resolve("redis"));
-      postgres = EmbeddedPostgres.builder()
-          .setDataDirectory(dataDir.resolve("pg"))
-          .setCleanDataDirectory(false)
-          .setOutputRedirector(ProcessBuilder.Redirect.DISCARD)
-          .setErrorRedirector(ProcessBuilder.Redirect.DISCARD)
-          .start();
+      lock = DataDirLock.take(dataDir);
+      // This data folder is ours now: a PostgreSQL or Redis still running on it was left by a server that died
+      // without its shutdown hooks (kill -9); it holds the folder and the port, so stop it first.
+      ChildProcesses.stopOrphan(dataDir.resolve("pg").resolve("postmaster.pid"), "postgres", "PostgreSQL");
+      ChildProcesses.stopOrphan(dataDir.resolve("redis").resolve(REDIS_PID_FILE), "redis", "Redis");
+      postgres = startPostgres(dataDir);
       int port = redisPort == 0 ? freePort() : ensureFree("WXMP_DEV_REDIS_PORT", redisPort);
       redis = startRedis(dataDir.resolve("redis"), port);
       SandboxKeys keys = SandboxKeys.generate();
@@ -96,13 +102,108 @@ public final class DevStack implements AutoCloseable {
         sandboxVertx.close();
         throw bindFailure("WXMP_SANDBOX_PORT", sandboxPort, e);
       }
-      return new DevStack(postgres, redis, port, sandboxVertx, keys, config, sandbox.actualPort(), secret, dataDir);
+      DevStack stack = new DevStack(postgres, redis, port, sandboxVertx, keys, config, sandbox.actualPort(), secret,
+          dataDir, lock);
+      stack.watch();
+      return stack;
     } catch (IOException e) {
       closeQuietly(postgres, redis);
+      if (lock != null) {
+        lock.release();
+      }
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
       closeQuietly(postgres, redis);
+      if (lock != null) {
+        lock.release();
+      }
       throw e;
+    }
+  }
+
+  static final String REDIS_PID_FILE = "redis.pid";
+
+  /**
+   * PostgreSQL with its data under {@code <dataDir>/pg}, durable like a production one: zonky's defaults ({@code -F},
+   * i.e. fsync off, and {@code synchronous_commit=off}) lose acknowledged commits in a crash, so both are turned back
+   * on. Its log goes to {@code <dataDir>/pg.log}, and a start that fails says what the log says.
+   */
+  private static EmbeddedPostgres startPostgres(Path dataDir) throws IOException {
+    Path logFile = dataDir.resolve("pg.log");
+    try {
+      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+          .setDataDirectory(dataDir.resolve("pg"))
+          .setCleanDataDirectory(false)
+          .setServerConfig("fsync", "on") // after zonky's -F on the command line, so it wins
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on")
+          .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          .setPGStartupWait(java.time.Duration.ofSeconds(60))
+          .start();
+      // its shutdown hook would stop PostgreSQL at SIGTERM while requests still drain; close() stops it after
+      ChildProcesses.setFlag(pg, EmbeddedPostgres.class, "closed", true);
+      return pg;
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("the embedded PostgreSQL did not start (" + e.getMessage() + "); the end of "
+          + logFile + ":\n" + ChildProcesses.tail(logFile, 15), e);
+    }
+  }
+
+  /** Stops the embedded servers if this JVM dies without its shutdown hooks (kill -9). */
+  private void watch() {
+    long pgPid = ChildProcesses.running(dataDir.resolve("pg").resolve("postmaster.pid"), "postgres")
+        .map(ProcessHandle::pid).orElse(-1L);
+    long redisPid = -1;
+    Path redisPidFile = dataDir.resolve("redis").resolve(REDIS_PID_FILE);
+    for (int i = 0; i < 100 && redisPid < 0; i++) { // Redis writes its pid file just after it starts
+      redisPid = ChildProcesses.running(redisPidFile, "redis").map(ProcessHandle::pid).orElse(-1L);
+      if (redisPid < 0) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    if (watchdog != null) {
+      watchdog.destroy();
+    }
+    watchdog = ChildProcesses.watchdog(pgPid, redisPid);
+  }
+
+  /**
+   * An exclusive lock on {@code <dataDir>/dev.lock} for as long as the stack runs: two dev servers on one data folder
+   * would share (and break) its databases; and a folder whose lock is free has no live owner, so any PostgreSQL or
+   * Redis still running on it is an orphan.
+   */
+  private record DataDirLock(java.nio.channels.FileChannel channel, java.nio.channels.FileLock lock) {
+    static DataDirLock take(Path dataDir) throws IOException {
+      Path file = dataDir.resolve("dev.lock");
+      java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+      java.nio.channels.FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (java.nio.channels.OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        channel.close();
+        throw new Settings.ConfigException("WXMP_DATA_DIR: " + dataDir.toAbsolutePath() + " is in use by another "
+            + "running wxmp dev server; stop that one, or set WXMP_DATA_DIR to another folder");
+      }
+      return new DataDirLock(channel, lock);
+    }
+
+    void release() {
+      try {
+        lock.release();
+        channel.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
     }
   }
 
@@ -197,11 +298,14 @@ public final class DevStack implements AutoCloseable {
 
   /** Stops Redis (tests use it to see /health/ready turn 503). */
   public void stopRedis() throws IOException {
+    ChildProcesses.setFlag(redis, redis.embedded.RedisInstance.class, "active", true);
     redis.stop();
   }
 
   public void startRedis() throws IOException {
     redis.start();
+    ChildProcesses.setFlag(redis, redis.embedded.RedisInstance.class, "active", false);
+    watch();
   }
 
   @Override
@@ -211,7 +315,11 @@ public final class DevStack implements AutoCloseable {
     } catch (Exception e) {
       log.warn("sandbox did not close cleanly: {}", e.toString());
     }
+    if (watchdog != null) {
+      watchdog.destroy();
+    }
     closeQuietly(postgres, redis);
+    new DataDirLock(lockChannel, lock).release();
   }
 
   private static RedisServer startRedis(Path dir, int port) throws IOException {
@@ -220,9 +328,13 @@ public final class DevStack implements AutoCloseable {
         .bind("127.0.0.1")
         .setting("dir " + dir.toAbsolutePath())
         .setting("appendonly yes")
+        .setting("appendfsync everysec") // at most the last second of Redis writes is lost in a crash (OPERATIONS.md)
         .setting("save \"\"")
+        .setting("pidfile " + dir.resolve(REDIS_PID_FILE).toAbsolutePath())
         .build();
     server.start();
+    // its shutdown hook would stop Redis at SIGTERM while requests still drain; close() stops it after
+    ChildProcesses.setFlag(server, redis.embedded.RedisInstance.class, "active", false);
     return server;
   }
 
@@ -253,6 +365,7 @@ public final class DevStack implements AutoCloseable {
 
   private static void closeQuietly(EmbeddedPostgres postgres, RedisServer redis) {
     if (redis != null) {
+      ChildProcesses.setFlag(redis, redis.embedded.RedisInstance.class, "active", true);
       try {
         redis.stop();
       } catch (IOException | RuntimeException e) {
@@ -260,6 +373,7 @@ public final class DevStack implements AutoCloseable {
       }
     }
     if (postgres != null) {
+      ChildProcesses.setFlag(postgres, EmbeddedPostgres.class, "closed", false);
       try {
         postgres.close();
       } catch (IOException | RuntimeException e) {

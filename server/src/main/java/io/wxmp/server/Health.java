@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.redis.client.RedisAPI;
-import io.vertx.sqlclient.Pool;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,10 +15,39 @@ final class Health {
   private static final long CHECK_TIMEOUT_MS = 1_000;
   private final Map<String, Supplier<Future<?>>> checks = new LinkedHashMap<>();
 
-  Health(Pool pg, RedisAPI redis, Supplier<Future<?>> ranking) {
-    checks.put("postgres", () -> pg.query("SELECT 1").execute());
+  /**
+   * @param pg {@code SELECT 1} within the given timeout on a pool connection that is closed, not kept, past it
+   *     ({@link BoundedPool#ping}); probes that arrive while one is in flight share its answer, so a burst of probes
+   *     against a stalled PostgreSQL takes one connection, not the pool
+   */
+  Health(java.util.function.LongFunction<Future<Void>> pg, RedisAPI redis, Supplier<Future<?>> ranking) {
+    checks.put("postgres", shared(() -> pg.apply(CHECK_TIMEOUT_MS)));
     checks.put("redis", () -> redis.ping(List.of()));
     checks.put("ranking", ranking);
+  }
+
+  /** One call in flight at a time; callers meanwhile get the same future. */
+  private static Supplier<Future<?>> shared(Supplier<Future<?>> check) {
+    java.util.concurrent.atomic.AtomicReference<Future<?>> inFlight = new java.util.concurrent.atomic.AtomicReference<>();
+    return () -> {
+      Future<?> current = inFlight.get();
+      if (current != null && !current.isComplete()) {
+        return current;
+      }
+      io.vertx.core.Promise<Object> mine = io.vertx.core.Promise.promise();
+      if (!inFlight.compareAndSet(current, mine.future())) {
+        Future<?> other = inFlight.get();
+        return other != null ? other : check.get();
+      }
+      check.get().onComplete(ar -> {
+        if (ar.succeeded()) {
+          mine.complete(ar.result());
+        } else {
+          mine.fail(ar.cause());
+        }
+      });
+      return mine.future();
+    };
   }
 
   void ready(RoutingContext ctx) {

@@ -129,18 +129,7 @@ public final class Main {
       throw e;
     }
     DevStack devStack = stack;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("shutting down: draining HTTP, then closing pools");
-      try {
-        server.close().await(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("shutdown was not clean: {}", e.toString());
-      }
-      if (devStack != null) {
-        devStack.close();
-      }
-      stopLogging();
-    }, "wxmp-shutdown"));
+    installShutdownHook(server, devStack);
 
     String api = "http://127.0.0.1:" + settings.required("WXMP_HTTP_PORT");
     StringBuilder banner = new StringBuilder("\n  wxmp is running (" + (dev ? "dev" : "prod") + " mode)\n")
@@ -220,6 +209,25 @@ public final class Main {
   /** Where to reach a server bound to {@code host} from this machine. */
   private static String loopback(String host) {
     return host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
+  }
+
+  /**
+   * SIGTERM (and Ctrl-C): HTTP stops taking requests and drains, then the pools close, and only then, in dev mode,
+   * the embedded PostgreSQL and Redis stop (their libraries' own shutdown hooks are held back, see DevStack).
+   */
+  public static void installShutdownHook(WxmpServer server, DevStack devStack) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down: draining HTTP, then closing pools{}", devStack == null ? "" : ", then the databases");
+      try {
+        server.close().await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("shutdown was not clean: {}", e.toString());
+      }
+      if (devStack != null) {
+        devStack.close();
+      }
+      stopLogging();
+    }, "wxmp-shutdown"));
   }
 
   private static String bindMessage(Throwable e) {

@@ -42,7 +42,7 @@ public final class OperatorCommand {
     String hash = Passwords.hash(password);
     Vertx vertx = Vertx.vertx();
     try {
-      Pool pg = database.pool(vertx, 1);
+      Pool pg = database.pool(vertx, 1, settings.integer("WXMP_PG_QUERY_TIMEOUT_MS", 100, 600_000));
       Long id = new OperatorRepository(pg).insert(username, hash).await(30, TimeUnit.SECONDS);
       pg.close().await(10, TimeUnit.SECONDS);
       if (id == null) {

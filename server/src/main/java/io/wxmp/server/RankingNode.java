@@ -73,7 +73,7 @@ public final class RankingNode {
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
     return Cluster.build(new VertxOptions().setMetricsOptions(metrics), new MicrometerMetricsFactory(registry),
         settings, role).compose(vertx -> {
-          Pool pg = database.pool(vertx, pgPoolSize);
+          Pool pg = database.pool(vertx, pgPoolSize, settings.integer("WXMP_PG_QUERY_TIMEOUT_MS", 100, 600_000));
           RankingVerticle verticle = new RankingVerticle(rankingConfig, registry, ScorerFactory.standard(), false);
           FeedRanking feed = new FeedRanking(vertx, pg, new RankingClient(vertx), refreshMs);
           return vertx.executeBlocking(() -> {

@@ -12,7 +12,7 @@ final class RedisClients {
   private RedisClients() {}
 
   static Redis create(Vertx vertx, Settings settings) {
-    return Redis.createClient(vertx, options(settings));
+    return new BoundedRedis(Redis.createClient(vertx, options(settings)), io.wxmp.handlers.common.Redis.TIMEOUT_MS);
   }
 
   /** The client's options; every malformed or missing {@code WXMP_REDIS_*} setting is reported, not just the first. */
@@ -22,6 +22,8 @@ final class RedisClients {
     String mode = check.get(() -> settings.required("WXMP_REDIS_MODE"));
     Integer poolSize = check.get(() -> settings.integer("WXMP_REDIS_POOL_SIZE", 1, 1024));
     RedisOptions options = new RedisOptions().setMaxWaitingHandlers(4096);
+    // a Redis host that does not answer SYN fails in seconds, like every command (BoundedRedis)
+    options.getNetClientOptions().setConnectTimeout((int) io.wxmp.handlers.common.Redis.TIMEOUT_MS);
     if (poolSize != null) {
       options.setMaxPoolSize(poolSize).setMaxPoolWaiting(poolSize * 64);
     }

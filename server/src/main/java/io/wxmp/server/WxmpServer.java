@@ -86,6 +86,8 @@ public final class WxmpServer {
   private final Feed feed;
   private final int managementPort;
   private final Metrics.Registry meters;
+  private final io.wxmp.handlers.quiz.LeaderboardRepair boardRepair;
+  private long boardRepairTimer = -1;
 
   /** The events feature's parts that other features and tests reach: listeners, online state, maintenance. */
   public record Events(EventService service, OnlineState online, EventListeners listeners,
@@ -93,9 +95,10 @@ public final class WxmpServer {
 
   private WxmpServer(Vertx vertx, Pool pg, Redis redis, int port, List<String> deployments,
       ReconciliationJob reconciliation, long reconcileTimer, Events events, long eventsTimer, Feed feed,
-      int managementPort, Metrics.Registry meters) {
+      int managementPort, Metrics.Registry meters, io.wxmp.handlers.quiz.LeaderboardRepair boardRepair) {
     this.managementPort = managementPort;
     this.meters = meters;
+    this.boardRepair = boardRepair;
     this.events = events;
     this.eventsTimer = eventsTimer;
     this.feed = feed;
@@ -117,6 +120,8 @@ public final class WxmpServer {
     Integer port = check.get(() -> settings.integer("WXMP_HTTP_PORT", 0, 65535));
     Integer instances = check.get(() -> settings.integer("WXMP_HTTP_INSTANCES", 1, 256));
     Integer pgPoolSize = check.get(() -> settings.integer("WXMP_PG_POOL_SIZE", 1, 1024));
+    Integer pgQueryTimeoutMs = check.get(() -> settings.integer("WXMP_PG_QUERY_TIMEOUT_MS", 100, 600_000));
+    Integer repairEverySec = check.get(() -> settings.integer("WXMP_REDIS_REPAIR_INTERVAL_SEC", 1, 86_400));
     Integer workers = check.get(() -> settings.integer("WXMP_WECHAT_WORKERS", 1, 512));
     Integer upstreamTimeoutMs = check.get(() -> settings.integer("WXMP_UPSTREAM_TIMEOUT_MS", 100, 60_000));
     Integer userTtl = check.get(() -> settings.integer("WXMP_USER_TOKEN_TTL_SEC", 60, 90 * 86_400));
@@ -167,11 +172,12 @@ public final class WxmpServer {
     MicrometerMetricsFactory metricsFactory = new MicrometerMetricsFactory(registry);
     // Role api deploys no ranking verticle: its pages rank on the cluster's ranking nodes.
     Function<Vertx, Future<WxmpServer>> serve = vertx -> {
-      Pool pg = database.pool(vertx, pgPoolSize);
+      BoundedPool pg = database.pool(vertx, pgPoolSize, pgQueryTimeoutMs);
       Redis redisClient = RedisClients.create(vertx, settings);
       RedisAPI redis = RedisAPI.api(redisClient);
       WorkerExecutor wechatPool = vertx.createSharedWorkerExecutor("wechat", workers, 30, TimeUnit.SECONDS);
       long reconcileEveryMs = reconcileEverySec * 1000L;
+      long repairEveryMs = repairEverySec * 1000L;
       Upstream upstream = new Upstream(wechatPool, upstreamTimeoutMs);
       // A ping that a ranking node which just died would have answered is tried once more (the event bus picks another
       // node), so readiness means "at least one ranking node answers".
@@ -183,7 +189,7 @@ public final class WxmpServer {
       ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
           Math.max(reconcileEveryMs, 60_000));
       Events events = events(eventsConfig, vertx, pg, redis, feedTokenKey);
-      Health health = new Health(pg, redis, role.ranking() ? ranking::ping : () -> ranking.ping()
+      Health health = new Health(pg::ping, redis, role.ranking() ? ranking::ping : () -> ranking.ping()
           .recover(e -> ranking.ping()));
       Campaigns campaigns = new Campaigns(pg, redis, java.time.Clock.systemUTC(), Campaigns.Config.DEFAULTS);
       events.listeners().add(campaigns.listener()); // billing of sponsored impressions and clicks
@@ -200,6 +206,8 @@ public final class WxmpServer {
       // campaign conversions: paid orders after a click, undone by a full refund, from the outbox
       Conversions conversions = campaigns.conversions(vertx, relayConfig.pollMs());
       String openApi = resource("/openapi.yaml");
+      // what Redis holds that PostgreSQL committed (the leaderboards) converges again after Redis failed or lost writes
+      io.wxmp.handlers.quiz.LeaderboardRepair boardRepair = new io.wxmp.handlers.quiz.LeaderboardRepair(pg, redis);
 
       List<String> deployments = new ArrayList<>();
       HttpVerticle management = new HttpVerticle(managementHost, managementPort,
@@ -236,7 +244,11 @@ public final class WxmpServer {
             long eventsTimer = vertx.setPeriodic(60_000, EVENTS_MAINTENANCE_MS, t -> events.maintenance().runOnce()
                 .onFailure(e -> log.warn("events maintenance failed: {}", e.toString())));
             WxmpServer server = new WxmpServer(vertx, pg, redisClient, port, deployments, reconciliation, timer, events,
-                eventsTimer, feed, management.actualPort(), meters);
+                eventsTimer, feed, management.actualPort(), meters, boardRepair);
+            server.boardRepairTimer = vertx.setPeriodic(repairEveryMs, repairEveryMs, t -> boardRepair.runOnce()
+                .onFailure(e -> io.wxmp.handlers.common.FailureLog.once("board repair " + e.getClass().getName(),
+                    left -> log.warn("leaderboard repair pass failed (retried every {} s): {}", repairEveryMs / 1000,
+                        e.toString()))));
             server.relay = relay.start();
             server.conversions = conversions.start();
             server.experiments = experiments;
@@ -459,9 +471,15 @@ public final class WxmpServer {
     return reconciliation;
   }
 
+  /** The pass that merges committed quiz attempts back into the Redis leaderboards (also run by a timer). */
+  public io.wxmp.handlers.quiz.LeaderboardRepair boardRepair() {
+    return boardRepair;
+  }
+
   /** Graceful: HTTP servers stop accepting and drain (HTTP first), then the ranking worker, pools and Vert.x close. */
   public Future<Void> close() {
     vertx.cancelTimer(reconcileTimer);
+    vertx.cancelTimer(boardRepairTimer);
     feed.stop();
     if (relay != null) {
       relay.stop();

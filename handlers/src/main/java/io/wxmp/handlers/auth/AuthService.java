@@ -105,9 +105,10 @@ public final class AuthService {
         default -> Future.failedFuture(ApiException.upstreamUnavailable("WeChat"));
       };
     }
-    if (failure instanceof ApiException) {
-      return Future.failedFuture(failure);
+    ApiException inner = Upstream.innerApiException(failure);
+    if (inner != null) {
+      return Future.failedFuture(inner);
     }
-    return Future.failedFuture(ApiException.upstreamUnavailable("WeChat"));
+    return Future.failedFuture(ApiException.upstreamUnavailable("WeChat", failure));
   }
 }

@@ -129,6 +129,10 @@ public final class Avatars {
   }
 
   private static ApiException unavailable(Throwable failure) {
+    ApiException inner = io.wxmp.handlers.common.Upstream.innerApiException(failure);
+    if (inner != null) {
+      return inner;
+    }
     log.warn("WeChat's image check failed: {}", failure.toString());
     return ApiException.upstreamUnavailable("WeChat");
   }

@@ -12,6 +12,8 @@ public final class ApiException extends RuntimeException {
   private final JsonObject fields;
   private final Integer retryAfterSeconds;
   private final JsonObject extra;
+  /** The dependency a 503 {@code upstream_unavailable} names; null otherwise. */
+  private final String part;
 
   public ApiException(int status, String code, String message) {
     this(status, code, message, null, null);
@@ -23,7 +25,13 @@ public final class ApiException extends RuntimeException {
 
   private ApiException(int status, String code, String message, JsonObject fields, Integer retryAfterSeconds,
       JsonObject extra) {
-    super(message, null, false, false);
+    this(status, code, message, fields, retryAfterSeconds, extra, null, null);
+  }
+
+  private ApiException(int status, String code, String message, JsonObject fields, Integer retryAfterSeconds,
+      JsonObject extra, String part, Throwable cause) {
+    super(message, cause, false, false);
+    this.part = part;
     this.status = status;
     this.code = code;
     this.fields = fields;
@@ -75,7 +83,21 @@ public final class ApiException extends RuntimeException {
   }
 
   public static ApiException upstreamUnavailable(String what) {
-    return new ApiException(503, "upstream_unavailable", what + " did not answer in time.");
+    return upstreamUnavailable(what, null);
+  }
+
+  /**
+   * 503 naming the part that failed ({@code PostgreSQL}, {@code Redis}, {@code WeChat}, {@code WeChat Pay}), keeping the
+   * failure as the cause for the log (never for the client).
+   */
+  public static ApiException upstreamUnavailable(String what, Throwable cause) {
+    return new ApiException(503, "upstream_unavailable", what + " did not answer in time.", null, null, null, what,
+        cause);
+  }
+
+  /** The part a 503 {@code upstream_unavailable} names, or null for any other error. */
+  public String unavailablePart() {
+    return part;
   }
 
   public int status() {

@@ -18,11 +18,21 @@ public final class FailureHandler {
       return;
     }
     ApiException error = toApiException(ctx);
-    if (error.status() >= 500 && !"upstream_unavailable".equals(error.code())) {
-      log.error("[{}] {} {} failed", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(), ctx.failure());
-    } else if ("upstream_unavailable".equals(error.code())) {
-      log.warn("[{}] {} {}: {}", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
-          ctx.failure() == null ? error.getMessage() : ctx.failure().toString());
+    if ("upstream_unavailable".equals(error.code())) {
+      // one line per part and cause per window: PostgreSQL down must not write a line (let alone a trace) per request
+      String part = error.unavailablePart() == null ? "a dependency" : error.unavailablePart();
+      String cause = FailureLog.rootCause(error.getCause() != null ? error.getCause() : ctx.failure());
+      FailureLog.once("503 " + part + " " + FailureLog.rootClass(error.getCause() != null ? error.getCause()
+          : ctx.failure()), left -> log.warn("[{}] {} {}: 503, {} unavailable ({}){}",
+          RequestIds.of(ctx), ctx.request().method(), ctx.request().path(), part, cause,
+          left == 0 ? "" : "; " + left + " more like it in the last " + FailureLog.WINDOW_MS / 1000 + " s"));
+    } else if (error.status() >= 500) {
+      Throwable failure = ctx.failure();
+      StackTraceElement[] at = failure == null ? new StackTraceElement[0] : failure.getStackTrace();
+      String kind = "500 " + FailureLog.rootClass(failure) + (at.length > 0 ? " at " + at[0] : "");
+      FailureLog.once(kind, left -> log.error("[{}] {} {} failed{}", RequestIds.of(ctx), ctx.request().method(),
+          ctx.request().path(), left == 0 ? "" : " (" + left + " more like it in the last "
+              + FailureLog.WINDOW_MS / 1000 + " s)", failure));
     }
     send(ctx, error);
   }

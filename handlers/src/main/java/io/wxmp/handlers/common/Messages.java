@@ -70,10 +70,16 @@ public final class Messages {
     return false;
   }
 
+  /** The dependencies a 503 names, as a Chinese reader knows them. */
+  private static final Map<String, String> PARTS = Map.of("WeChat", "微信", "WeChat Pay", "微信支付");
+
   /** The message for a person in the asked language. */
   public static String of(ApiException error, String acceptLanguage) {
     if (english(acceptLanguage)) {
       return error.getMessage();
+    }
+    if ("upstream_unavailable".equals(error.code()) && error.unavailablePart() != null) {
+      return PARTS.getOrDefault(error.unavailablePart(), error.unavailablePart()) + " 暂时不可用，请稍后再试。"; // names the part, as in English
     }
     String zh = ZH.get(error.code());
     if (zh == null) {

@@ -61,7 +61,9 @@ public final class RedisWxOps implements WxRedisOps {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for Redis", e);
     } catch (Exception e) {
-      throw new IllegalStateException("Redis did not answer", e);
+      // named as Redis, so a login whose token store failed does not say "WeChat did not answer"
+      ApiException inner = Upstream.innerApiException(e);
+      throw inner != null ? inner : ApiException.upstreamUnavailable("Redis", e);
     }
   }
 

@@ -23,8 +23,23 @@ public final class Upstream {
   public <T> Future<T> call(String what, Callable<T> call) {
     return executor.<T>executeBlocking(call, false)
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .recover(failure -> Future.failedFuture(isUnavailable(failure)
-            ? ApiException.upstreamUnavailable(what) : failure));
+        .recover(failure -> {
+          ApiException inner = innerApiException(failure);
+          if (inner != null) {
+            return Future.failedFuture(inner); // e.g. Redis (the SDK's token store) failed, not WeChat
+          }
+          return Future.failedFuture(isUnavailable(failure) ? ApiException.upstreamUnavailable(what, failure) : failure);
+        });
+  }
+
+  /** An {@link ApiException} raised inside the SDK call (by our own Redis-backed token store), if any. */
+  public static ApiException innerApiException(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ApiException api) {
+        return api;
+      }
+    }
+    return null;
   }
 
   public long timeoutMs() {
