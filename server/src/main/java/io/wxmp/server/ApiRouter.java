@@ -18,6 +18,7 @@ import io.wxmp.handlers.campaigns.Campaigns;
 import io.wxmp.handlers.common.Authenticate;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.FailureHandler;
+import io.wxmp.handlers.common.Images;
 import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.feed.Feed;
 import io.wxmp.handlers.feed.FeedRoutes;
@@ -69,8 +70,11 @@ final class ApiRouter {
     root.route(API + "/admin/items*").handler(BodyHandler.create(false).setBodyLimit(ITEM_BODY_LIMIT));
     root.get("/media/:id").handler(AuthRoutes.media(deps));
 
-    // the avatar upload is the one multipart body (a file of up to 1 MiB); the JSON body handler below skips it
+    // the avatar upload is a multipart body (a file of up to 1 MiB); the JSON body handler below skips it
     root.post(API + "/me/avatar").handler(BodyHandler.create(UPLOADS).setBodyLimit(Avatars.MAX_BYTES + 64 * 1024)
+        .setDeleteUploadedFilesOnEnd(true));
+    // so is a merchant's item cover, with the same limit
+    root.post(API + "/admin/media").handler(BodyHandler.create(UPLOADS).setBodyLimit(Images.MAX_BYTES + 64 * 1024)
         .setDeleteUploadedFilesOnEnd(true));
     root.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     root.route(API + "/admin/*").handler(adminGate(deps));
@@ -81,7 +85,7 @@ final class ApiRouter {
     root.route(API + "/*").subRouter(FeedRoutes.create(deps, feed));
     root.route(API + "/*").subRouter(AuditRoutes.create(deps));
     root.route(API + "/*").subRouter(AccountRoutes.create(deps));
-    root.route(API + "/*").subRouter(ItemRoutes.create(deps));
+    root.route(API + "/*").subRouter(ItemRoutes.create(deps, auth.publicUrl()));
     root.route(API + "/*").subRouter(OrderRoutes.create(deps));
     root.route(API + "/*").subRouter(QuizRoutes.create(deps, quiz, events.online()));
     root.route(API + "/*").subRouter(EventRoutes.create(deps, events));

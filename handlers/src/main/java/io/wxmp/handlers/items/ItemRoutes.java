@@ -14,19 +14,28 @@ import io.wxmp.handlers.common.Paging;
 import io.wxmp.handlers.common.Respond;
 import java.util.List;
 
-/** {@code /admin/items*} for merchants and {@code GET /items/{id}} for users. */
+/** {@code /admin/items*} and the cover upload {@code POST /admin/media} for merchants, {@code GET /items/{id}} for users. */
 public final class ItemRoutes {
   static final long MAX_PRICE_FEN = 100_000_000L;
   private final ItemService service;
+  private final Covers covers;
 
-  private ItemRoutes(ItemService service) {
+  private ItemRoutes(ItemService service, Covers covers) {
     this.service = service;
+    this.covers = covers;
   }
 
-  public static Router create(Deps deps) {
+  /**
+   * {@code publicUrl}: this server's public base URL, for the url of an uploaded cover (null: a path). The cover
+   * upload is multipart: the server's router gives {@code POST /admin/media} a body handler with file uploads.
+   */
+  public static Router create(Deps deps, String publicUrl) {
+    Covers covers = new Covers(deps.vertx(), deps.pg(), deps.wechat(), deps.upstream(), publicUrl);
     ItemRoutes routes = new ItemRoutes(new ItemService(new ItemRepository(deps.pg()),
-        new ContentSecurity(deps.wechat(), deps.upstream())));
+        new ContentSecurity(deps.wechat(), deps.upstream()), covers), covers);
     Router router = Router.router(deps.vertx());
+    router.post("/admin/media").handler(Respond.status(201,
+        ctx -> routes.covers.upload(ctx, Authenticate.merchant(ctx), Audit.who(ctx))));
     router.post("/admin/items").handler(Respond.status(201, routes::create));
     router.get("/admin/items").handler(Respond.json(routes::list));
     router.get("/admin/items/:id").handler(Respond.json(routes::get));

@@ -9,21 +9,25 @@ import io.wxmp.handlers.common.UserPrincipal;
 import java.util.List;
 
 /**
- * Item rules: merchants see and change only their own items, every write audited; what is published passes WeChat
- * content security first; users read published items of active merchants, locked unless owned.
+ * Item rules: merchants see and change only their own items, every write audited; a cover uploaded here must be the
+ * merchant's own image; what is published passes WeChat content security first; users read published items of active merchants, locked unless owned.
  */
 public final class ItemService {
   private final ItemRepository items;
   private final ContentSecurity content;
+  private final Covers covers;
 
-  public ItemService(ItemRepository items, ContentSecurity content) {
+  public ItemService(ItemRepository items, ContentSecurity content, Covers covers) {
     this.items = items;
     this.content = content;
+    this.covers = covers;
   }
 
   public Future<Item> create(MerchantPrincipal m, Audit.Who who, Item item) {
     m.requireWriter();
-    return checkContent(null, item).compose(v -> items.insert(m.merchantId(), item, who));
+    return covers.mayUse(m.merchantId(), null, item.coverUrl())
+        .compose(v -> checkContent(null, item))
+        .compose(v -> items.insert(m.merchantId(), item, who));
   }
 
   /**
@@ -64,7 +68,8 @@ public final class ItemService {
     m.requireWriter();
     return items.update(m.merchantId(), id, current -> {
       Item updated = change.apply(current);
-      return checkContent(current, updated).map(updated);
+      return covers.mayUse(m.merchantId(), current.coverUrl(), updated.coverUrl())
+          .compose(v -> checkContent(current, updated)).map(updated);
     }, who).map(ItemService::found);
   }
 
