@@ -3,10 +3,10 @@
 # token (session lookup in Redis, one PostgreSQL read), on a dev-mode server (embedded PostgreSQL and Redis, the
 # sandbox), warmed up first. Prints a markdown table.
 #
-#   bench/plain.sh                         # this checkout: builds server/target/wxmp.jar, measures it
+#   bench/plain.sh                         # this checkout: builds server/target/wxmp-dev.jar, measures it
 #   bench/plain.sh --base <commit>         # also builds <commit> in a temporary git worktree and measures it first,
 #                                          # then this checkout, in the same run (the worktree is removed after)
-#   JAR=path/to/wxmp.jar bench/plain.sh    # measure a jar as it is
+#   JAR=path/to/wxmp-dev.jar bench/plain.sh  # measure a jar as it is (it runs in dev mode)
 #
 # Options (environment): CONNECTIONS (32), THREADS (2), SECONDS_WARM (10), SECONDS_RUN (20), ROUNDS (3),
 # LEDGER_ROWS (200: points ledger rows given to the measured user, as a user who played for a while has),
@@ -118,7 +118,12 @@ if [[ -n "$BASE" ]]; then
   git worktree add --detach "$BASE_TREE" "$BASE" >/dev/null 2>&1
   echo "building the base ($BASE) in $BASE_TREE" >&2
   build "$BASE_TREE"
-  cp "$BASE_TREE/server/target/wxmp.jar" "$WORK/base.jar"
+  # dev mode is in wxmp-dev.jar since the production jar lost the dev stack; older commits have only wxmp.jar
+  if [[ -f "$BASE_TREE/server/target/wxmp-dev.jar" ]]; then
+    cp "$BASE_TREE/server/target/wxmp-dev.jar" "$WORK/base.jar"
+  else
+    cp "$BASE_TREE/server/target/wxmp.jar" "$WORK/base.jar"
+  fi
   git worktree remove --force "$BASE_TREE"
   BASE_TREE=""
 fi
@@ -127,7 +132,7 @@ if [[ -z "${JAR:-}" ]]; then
     echo "building this checkout ($(git rev-parse --short HEAD))" >&2
     build "$ROOT"
   fi
-  JAR="$ROOT/server/target/wxmp.jar"
+  JAR="$ROOT/server/target/wxmp-dev.jar"
 fi
 [[ -n "$BASE" ]] && measure base "$WORK/base.jar"
 measure this "$JAR"
