@@ -105,9 +105,10 @@ public final class Main {
       }
       settings = settings.with(devSettings);
       if (settings.string("WXMP_PAY_NOTIFY_URL") == null && settings.string("WXMP_PUBLIC_URL") == null) {
-        // The in-process sandbox delivers WeChat Pay notifies to this server directly.
-        settings = settings.with(java.util.Map.of("WXMP_PAY_NOTIFY_URL",
-            "http://127.0.0.1:" + settings.required("WXMP_HTTP_PORT")));
+        // The in-process sandbox delivers WeChat Pay notifies to this server directly, and uploaded images (avatars,
+        // item covers) get absolute URLs on this machine, as the devtools and the console on it reach them.
+        String self = "http://127.0.0.1:" + settings.required("WXMP_HTTP_PORT");
+        settings = settings.with(java.util.Map.of("WXMP_PAY_NOTIFY_URL", self, "WXMP_PUBLIC_URL", self));
       }
     }
     if (!dev) {
