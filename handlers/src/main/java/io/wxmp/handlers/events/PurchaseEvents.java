@@ -36,6 +36,7 @@ public final class PurchaseEvents {
   public static final String CONSUMER = "events.purchases";
   private static final String ORDER = "SELECT user_id, item_id FROM orders WHERE id = $1";
 
+  private static final String LIVE_USERS = "SELECT id FROM users WHERE id = ANY($1) AND erased_at IS NULL";
   private final EventService events;
   private final OutboxConsumer consumer;
 
@@ -75,9 +76,22 @@ public final class PurchaseEvents {
           byUser.computeIfAbsent(p.userId(), k -> new ArrayList<>()).add(p.event());
         }
       }
-      List<Future<Integer>> stores = new ArrayList<>();
-      byUser.forEach((user, list) -> stores.add(events.recordServerEvents(user, list)));
-      return Future.all(new ArrayList<>(stores)).mapEmpty();
+      if (byUser.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      // a user who erased their account (DELETE /me) after paying gets no event: erasure is final, also for what the
+      // outbox still held about them (their orders moved to an anonymous row, their user row is gone)
+      return tx.preparedQuery(LIVE_USERS).execute(Tuple.of(byUser.keySet().toArray(new Long[0]))).compose(rows -> {
+        Set<Long> live = new java.util.HashSet<>();
+        rows.forEach(r -> live.add(r.getLong("id")));
+        List<Future<Integer>> stores = new ArrayList<>();
+        byUser.forEach((user, list) -> {
+          if (live.contains(user)) {
+            stores.add(events.recordServerEvents(user, list));
+          }
+        });
+        return Future.all(new ArrayList<>(stores)).mapEmpty();
+      });
     });
   }
 
