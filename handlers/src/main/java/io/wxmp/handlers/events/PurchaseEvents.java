@@ -36,7 +36,14 @@ public final class PurchaseEvents {
   public static final String CONSUMER = "events.purchases";
   private static final String ORDER = "SELECT user_id, item_id FROM orders WHERE id = $1";
 
-  private static final String LIVE_USERS = "SELECT id FROM users WHERE id = ANY($1) AND erased_at IS NULL";
+  /**
+   * The buyers still there, their rows locked (FOR KEY SHARE, in the consumer's transaction, held until the events are
+   * stored): an erasure takes the user's row FOR UPDATE first, so it either waits for these events and deletes them,
+   * or has deleted the user before this reads, and no event is stored.
+   */
+  private static final String LIVE_USERS =
+      "SELECT id FROM users WHERE id = ANY($1) AND erased_at IS NULL FOR KEY SHARE";
+
   private final EventService events;
   private final OutboxConsumer consumer;
 
