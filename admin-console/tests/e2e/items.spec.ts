@@ -83,6 +83,7 @@ test('an editor uploads a cover: the server keeps the image, the item shows it, 
 
   await page.locator('[data-test=save-item]').click()
   await expect(page.getByText('已创建')).toBeVisible()
+  await expect(page).toHaveURL(/#\/items\/\d+$/) // the editor moves to the new item's address after the toast
   const id = /items\/(\d+)$/.exec(page.url())![1]
   const stored = await api('GET', `/admin/items/${id}`, await adminToken('analyst'))
   expect(stored.body.coverUrl).toBe(url)
