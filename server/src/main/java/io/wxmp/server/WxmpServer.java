@@ -139,6 +139,7 @@ public final class WxmpServer {
     AuthConfig auth = check.get(() -> authConfig(settings));
     NotificationRelay.Config relayConfig = check.get(() -> relayConfig(settings));
     EventsConfig eventsConfig = check.get(() -> eventsConfig(settings));
+    LimitSettings limitSettings = check.get(() -> limitSettings(settings));
     Cluster.Role role = check.get(() -> Cluster.Role.of(settings));
     check.run(() -> {
       if (role == Cluster.Role.RANKING) {
@@ -184,7 +185,7 @@ public final class WxmpServer {
       RankingClient ranking = role.ranking() ? new RankingClient(vertx) : new RankingClient(vertx, 5_000, 450);
       Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
           WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay,
-          limits(settings, vertx, redis));
+          limits(limitSettings, vertx, redis));
       // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
       ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
           Math.max(reconcileEveryMs, 60_000));
@@ -308,7 +309,7 @@ public final class WxmpServer {
    * {@code WXMP_FEED_TOKEN_KEY}: base64 (standard or url-safe) of at least 32 random bytes. Required; dev mode and tests
    * make one per start (see {@link DevStack#settings()}).
    */
-  static byte[] feedTokenKey(Settings settings) {
+  public static byte[] feedTokenKey(Settings settings) {
     String value = settings.required("WXMP_FEED_TOKEN_KEY");
     byte[] key;
     try {
@@ -373,7 +374,19 @@ public final class WxmpServer {
    * tries per window, see {@link LoginGuard}) and {@code WXMP_RATE_*_PER_MIN} (the routes that call WeChat or WeChat
    * Pay, refilled smoothly over a minute).
    */
-  static Limits limits(Settings settings, Vertx vertx, RedisAPI redis) {
+  static Limits limits(LimitSettings limits, Vertx vertx, RedisAPI redis) {
+    return new Limits(new ClientAddresses(limits.trustedProxies()),
+        new PasswordWork(vertx, limits.passwordWorkers(), limits.passwordQueue()), limits.logins(),
+        perMinute(vertx, redis, "wx-login", limits.wxLoginPerMin()),
+        perMinute(vertx, redis, "orders", limits.ordersPerMin()),
+        perMinute(vertx, redis, "profile", limits.profilePerMin()));
+  }
+
+  /** The abuse limits' settings, read with every other setting before anything starts (see {@link #limits}). */
+  record LimitSettings(java.util.Set<String> trustedProxies, LoginGuard.Config logins, int passwordWorkers,
+      int passwordQueue, int wxLoginPerMin, int ordersPerMin, int profilePerMin) {}
+
+  private static LimitSettings limitSettings(Settings settings) {
     String proxies = settings.string("WXMP_HTTP_TRUSTED_PROXIES");
     java.util.Set<String> trusted = new java.util.HashSet<>();
     if (proxies != null) {
@@ -388,12 +401,11 @@ public final class WxmpServer {
         settings.integer("WXMP_LOGIN_TRIES_PER_ADDRESS", 1, 1_000_000),
         settings.integer("WXMP_LOGIN_TRIES_PER_ACCOUNT", 1, 1_000_000),
         java.time.Duration.ofSeconds(settings.integer("WXMP_LOGIN_WINDOW_SEC", 1, 86_400)));
-    int workers = settings.integer("WXMP_PASSWORD_WORKERS", 1, 256);
-    PasswordWork passwords = new PasswordWork(vertx, workers, settings.integer("WXMP_PASSWORD_QUEUE", 0, 100_000));
-    return new Limits(new ClientAddresses(trusted), passwords, logins,
-        perMinute(vertx, redis, "wx-login", settings.integer("WXMP_RATE_WX_LOGIN_PER_MIN", 1, 1_000_000)),
-        perMinute(vertx, redis, "orders", settings.integer("WXMP_RATE_ORDERS_PER_MIN", 1, 1_000_000)),
-        perMinute(vertx, redis, "profile", settings.integer("WXMP_RATE_PROFILE_PER_MIN", 1, 1_000_000)));
+    return new LimitSettings(trusted, logins, settings.integer("WXMP_PASSWORD_WORKERS", 1, 256),
+        settings.integer("WXMP_PASSWORD_QUEUE", 0, 100_000),
+        settings.integer("WXMP_RATE_WX_LOGIN_PER_MIN", 1, 1_000_000),
+        settings.integer("WXMP_RATE_ORDERS_PER_MIN", 1, 1_000_000),
+        settings.integer("WXMP_RATE_PROFILE_PER_MIN", 1, 1_000_000));
   }
 
   private static RateLimiter perMinute(Vertx vertx, RedisAPI redis, String name, int perMinute) {

@@ -101,11 +101,14 @@ class DevModeCrashTest {
     Server first = spawn(dir, redisPort);
     long pg = first.pgPid();
     long redis = first.redisPid();
-    first.process.descendants().filter(p -> p.info().command().map(c -> c.endsWith("sh")).orElse(false))
-        .forEach(ProcessHandle::destroyForcibly);
+    List<ProcessHandle> watchdogs = first.process.descendants()
+        .filter(p -> p.info().command().map(c -> c.endsWith("sh")).orElse(false)).toList();
+    watchdogs.forEach(ProcessHandle::destroyForcibly);
     first.process.destroyForcibly();
     first.process.waitFor(20, TimeUnit.SECONDS);
-    Thread.sleep(1_500); // a watchdog, had one survived, would have stopped them by now
+    for (ProcessHandle watchdog : watchdogs) { // gone for good: nothing is left that would stop the databases
+      watchdog.onExit().get(20, TimeUnit.SECONDS);
+    }
     assertThat(alive(pg)).as("PostgreSQL left behind").isTrue();
     assertThat(alive(redis)).as("Redis left behind").isTrue();
 

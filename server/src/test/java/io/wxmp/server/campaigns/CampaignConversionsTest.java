@@ -11,7 +11,6 @@ import io.wxmp.handlers.campaigns.Conversions;
 import io.wxmp.handlers.feed.FeedToken;
 import io.wxmp.server.testkit.Reply;
 import io.wxmp.server.testkit.TestStack;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +37,7 @@ class CampaignConversionsTest {
   static void start() {
     stack = TestStack.shared();
     merchant = stack.newMerchant();
-    String k = stack.settings.get("WXMP_FEED_TOKEN_KEY");
-    key = k.contains("-") || k.contains("_") ? Base64.getUrlDecoder().decode(k) : Base64.getDecoder().decode(k);
+    key = io.wxmp.server.WxmpServer.feedTokenKey(io.wxmp.server.Settings.of(stack.settings));
   }
 
   @AfterAll

@@ -22,7 +22,6 @@ import io.wxmp.server.testkit.TestStack;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +52,7 @@ class ExperimentsTest {
     stack = TestStack.shared();
     merchant = stack.newMerchant();
     operator = CampaignFixtures.operatorToken(stack);
-    String k = stack.settings.get("WXMP_FEED_TOKEN_KEY");
-    key = k.contains("-") || k.contains("_") ? Base64.getUrlDecoder().decode(k) : Base64.getDecoder().decode(k);
+    key = io.wxmp.server.WxmpServer.feedTokenKey(io.wxmp.server.Settings.of(stack.settings));
     otherVertx = Vertx.vertx();
     otherPool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
         .connectingTo(PgConnectOptions.fromUri(stack.settings.get("WXMP_PG_URL"))).using(otherVertx).build();
