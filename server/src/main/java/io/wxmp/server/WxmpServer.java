@@ -119,6 +119,9 @@ public final class WxmpServer {
     String host = check.get(() -> settings.required("WXMP_HTTP_HOST"));
     Integer port = check.get(() -> settings.integer("WXMP_HTTP_PORT", 0, 65535));
     Integer instances = check.get(() -> settings.integer("WXMP_HTTP_INSTANCES", 1, 256));
+    Integer headTimeoutMs = check.get(() -> settings.integer("WXMP_HTTP_HEADER_TIMEOUT_MS", 100, 600_000));
+    Integer bodyTimeoutMs = check.get(() -> settings.integer("WXMP_HTTP_BODY_TIMEOUT_MS", 100, 3_600_000));
+    Integer maxConnections = check.get(() -> settings.integer("WXMP_HTTP_MAX_CONNECTIONS", 1, 1_000_000));
     Integer pgPoolSize = check.get(() -> settings.integer("WXMP_PG_POOL_SIZE", 1, 1024));
     Integer pgQueryTimeoutMs = check.get(() -> settings.integer("WXMP_PG_QUERY_TIMEOUT_MS", 100, 600_000));
     Integer repairEverySec = check.get(() -> settings.integer("WXMP_REDIS_REPAIR_INTERVAL_SEC", 1, 86_400));
@@ -212,7 +215,9 @@ public final class WxmpServer {
 
       List<String> deployments = new ArrayList<>();
       HttpVerticle management = new HttpVerticle(managementHost, managementPort,
-          () -> ApiRouter.management(vertx, health, registry));
+          () -> ApiRouter.management(vertx, health, registry),
+          new SlowClients.Limits(headTimeoutMs, bodyTimeoutMs, maxConnections));
+      SlowClients.Limits apiLimits = new SlowClients.Limits(headTimeoutMs, bodyTimeoutMs, maxConnections);
       return vertx.executeBlocking(() -> {
             database.migrate();
             return null;
@@ -228,7 +233,7 @@ public final class WxmpServer {
           .compose(v -> vertx.deployVerticle(
               () -> new HttpVerticle(host, port,
                   () -> ApiRouter.create(deps, health, openApi, quiz, events.service(), campaigns, auth,
-                      feed, experiments)),
+                      feed, experiments), apiLimits),
               new DeploymentOptions().setInstances(instances)))
           .compose(id -> {
             deployments.add(0, id);
