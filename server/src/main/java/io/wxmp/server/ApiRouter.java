@@ -147,10 +147,10 @@ final class ApiRouter {
     ctx.addEndHandler(done -> {
       long ms = (System.nanoTime() - start) / 1_000_000;
       if (done.succeeded()) {
-        access.info("[{}] {} {} {} {}ms", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
+        access.info("{} {} {} {}ms", ctx.request().method(), ctx.request().path(),
             ctx.response().getStatusCode(), ms);
       } else {
-        access.info("[{}] {} {} {} {}ms (not answered: {})", RequestIds.of(ctx), ctx.request().method(),
+        access.info("{} {} {} {}ms (not answered: {})", ctx.request().method(),
             ctx.request().path(), CLIENT_GONE, ms, done.cause() == null ? "closed" : done.cause().getMessage());
       }
     });

@@ -10,7 +10,6 @@ import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Json;
 import io.wxmp.handlers.common.Limits;
-import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.common.Respond;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.UserPrincipal;
@@ -152,7 +151,7 @@ public final class AuthRoutes {
           return Future.all(forgotten);
         })
         .compose(v -> deps.sessions().revokeAll(Sessions.Owner.USER, user.userId(), null))
-        .onSuccess(v -> log.info("[{}] user {} erased", RequestIds.of(ctx), user.userId()));
+        .onSuccess(v -> log.info("user {} erased", user.userId()));
   }
 
   Future<JsonObject> avatar(RoutingContext ctx) {

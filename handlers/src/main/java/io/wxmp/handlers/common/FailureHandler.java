@@ -7,7 +7,10 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The one place that turns a failed request into API.md's error body. Unexpected failures are logged once. */
+/**
+ * The one place that turns a failed request into API.md's error body. Unexpected failures are logged once (with the
+ * request id from the MDC, see {@link RequestIds}).
+ */
 public final class FailureHandler {
   private static final Logger log = LoggerFactory.getLogger(FailureHandler.class);
 
@@ -23,14 +26,14 @@ public final class FailureHandler {
       String part = error.unavailablePart() == null ? "a dependency" : error.unavailablePart();
       String cause = FailureLog.rootCause(error.getCause() != null ? error.getCause() : ctx.failure());
       FailureLog.once("503 " + part + " " + FailureLog.rootClass(error.getCause() != null ? error.getCause()
-          : ctx.failure()), left -> log.warn("[{}] {} {}: 503, {} unavailable ({}){}",
-          RequestIds.of(ctx), ctx.request().method(), ctx.request().path(), part, cause,
+          : ctx.failure()), left -> log.warn("{} {}: 503, {} unavailable ({}){}",
+          ctx.request().method(), ctx.request().path(), part, cause,
           left == 0 ? "" : "; " + left + " more like it in the last " + FailureLog.WINDOW_MS / 1000 + " s"));
     } else if (error.status() >= 500) {
       Throwable failure = ctx.failure();
       StackTraceElement[] at = failure == null ? new StackTraceElement[0] : failure.getStackTrace();
       String kind = "500 " + FailureLog.rootClass(failure) + (at.length > 0 ? " at " + at[0] : "");
-      FailureLog.once(kind, left -> log.error("[{}] {} {} failed{}", RequestIds.of(ctx), ctx.request().method(),
+      FailureLog.once(kind, left -> log.error("{} {} failed{}", ctx.request().method(),
           ctx.request().path(), left == 0 ? "" : " (" + left + " more like it in the last "
               + FailureLog.WINDOW_MS / 1000 + " s)", failure));
     }

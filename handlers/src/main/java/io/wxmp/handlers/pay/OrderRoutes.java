@@ -13,7 +13,6 @@ import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Paging;
-import io.wxmp.handlers.common.RequestIds;
 import io.wxmp.handlers.common.Respond;
 import io.wxmp.handlers.items.ItemRepository;
 import java.util.List;
@@ -152,9 +151,9 @@ public final class OrderRoutes {
       int status = failure instanceof NotifyVerifier.Rejected ? 401
           : failure instanceof NotifyVerifier.Misrouted ? 400 : 500;
       if (status < 500) {
-        log.warn("[{}] rejected WeChat Pay notify: {}", RequestIds.of(ctx), failure.getMessage());
+        log.warn("rejected WeChat Pay notify: {}", failure.getMessage());
       } else {
-        log.error("[{}] WeChat Pay notify not applied; it will be delivered again", RequestIds.of(ctx), failure);
+        log.error("WeChat Pay notify not applied; it will be delivered again", failure);
       }
       ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8")
           .end(new JsonObject().put("code", "FAIL")

@@ -3,10 +3,10 @@ package io.wxmp.server.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.wxmp.server.testkit.LogCapture;
 import io.wxmp.server.testkit.Reply;
 import io.wxmp.server.testkit.TestStack;
 import java.io.ByteArrayOutputStream;
@@ -15,7 +15,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,13 +86,9 @@ class HttpHardeningTest {
 
   @Test
   void aRequestWhoseClientLeftIsNotLoggedAs200() throws Exception {
-    ch.qos.logback.classic.Logger access =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("wxmp.access");
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    logs.start();
-    access.addAppender(logs);
     String id = "gone-" + UUID.randomUUID();
-    try {
+    ILoggingEvent line;
+    try (LogCapture access = new LogCapture("wxmp.access")) {
       TestStack.Merchant m = stack.newMerchant();
       // an admin login checks an Argon2 hash (tens of ms) before answering: the client is gone by then
       String body = new JsonObject().put("username", m.prefix() + "-owner").put("password", TestStack.PASSWORD)
@@ -104,19 +99,12 @@ class HttpHardeningTest {
             + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
         socket.getOutputStream().flush();
       }
-      TestStack.eventually("the access log line of the abandoned request", 10_000,
-          () -> lines(logs).stream().anyMatch(line -> line.contains(id)));
-    } finally {
-      access.detachAppender(logs);
+      TestStack.eventually("the access log line of the abandoned request", 10_000, () -> access.events().stream()
+          .anyMatch(e -> id.equals(e.getMDCPropertyMap().get("requestId"))));
+      line = access.events().stream().filter(e -> id.equals(e.getMDCPropertyMap().get("requestId"))).findFirst()
+          .orElseThrow();
     }
-    String line = lines(logs).stream().filter(l -> l.contains(id)).findFirst().orElseThrow();
-    assertThat(line).contains("/api/v1/admin/login").contains(" 499 ").doesNotContain(" 200 ");
-  }
-
-  private static List<String> lines(ListAppender<ILoggingEvent> logs) {
-    synchronized (logs) {
-      return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-    }
+    assertThat(line.getFormattedMessage()).contains("/api/v1/admin/login").contains(" 499 ").doesNotContain(" 200 ");
   }
 
   static String readAll(InputStream in) throws IOException {
