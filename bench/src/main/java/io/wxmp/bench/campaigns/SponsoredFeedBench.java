@@ -128,24 +128,47 @@ public final class SponsoredFeedBench {
       System.out.printf("saturation: %d pages, %d sponsored entries, %d events posted in %.1f s%n", s.pages(),
           s.sponsored(), s.events(), s.seconds());
       long overspend = 0;
-      System.out.println("campaign | model | bid | total | daily | spent (millifen) | ledger rows | overspend");
+      int exhausted = 0;
+      long servedAfter = 0;
+      long unbilled = 0;
+      System.out.println("campaign | model | bid | total | daily | spent (millifen) | billed rows | rows billed 0 "
+          + "| exhausted | served | last billing -> last served (ms) | served after last billing | overspend");
       for (long id : small) {
         Row r = stack.sql("""
             SELECT c.bid_model, c.bid_fen, c.budget_total_fen, c.budget_daily_fen, c.spent_millifen,
                    (SELECT coalesce(sum(cost_millifen), 0) FROM campaign_ledger l WHERE l.campaign_id = c.id) AS ledger,
-                   (SELECT count(*) FROM campaign_ledger l WHERE l.campaign_id = c.id) AS rows,
+                   (SELECT count(*) FROM campaign_ledger l WHERE l.campaign_id = c.id AND l.cost_millifen > 0) AS billed,
+                   (SELECT count(*) FROM campaign_ledger l WHERE l.campaign_id = c.id AND l.cost_millifen = 0
+                      AND l.event_type = CASE c.bid_model WHEN 'cpm' THEN 'impression' ELSE 'click' END) AS unbilled,
+                   (SELECT (extract(epoch FROM max(at)) * 1000)::bigint FROM campaign_ledger l
+                      WHERE l.campaign_id = c.id AND l.cost_millifen > 0) AS last_billed,
                    (SELECT coalesce(max(spent_millifen), 0) FROM campaign_daily_spend d WHERE d.campaign_id = c.id) AS day
             FROM campaigns c WHERE c.id = $1""", Tuple.of(id)).iterator().next();
         long ledger = r.getLong("ledger");
-        long over = Math.max(0, ledger - r.getLong("budget_total_fen") * 1000)
-            + Math.max(0, r.getLong("day") - r.getLong("budget_daily_fen") * 1000);
+        long total = r.getLong("budget_total_fen") * 1000;
+        long daily = r.getLong("budget_daily_fen") * 1000;
+        long slot = "cpm".equals(r.getString("bid_model")) ? r.getLong("bid_fen") : r.getLong("bid_fen") * 1000;
+        long over = Math.max(0, ledger - total) + Math.max(0, r.getLong("day") - daily);
+        // exhausted: not one more slot fits in the total or the day's budget
+        boolean full = ledger + slot > total || r.getLong("day") + slot > daily;
+        List<Long> times = s.served().getOrDefault(id, List.of());
+        long lastServed = times.stream().mapToLong(Long::longValue).max().orElse(0);
+        Long lastBilled = r.getLong("last_billed");
+        long after = lastBilled == null ? 0 : times.stream().filter(t -> t > lastBilled).count();
         overspend += over;
-        System.out.printf("%d | %s | %d | %d | %d | %d | %d | %d%n", id, r.getString("bid_model"), r.getLong("bid_fen"),
-            r.getLong("budget_total_fen"), r.getLong("budget_daily_fen"), ledger, r.getLong("rows"), over);
+        exhausted += full ? 1 : 0;
+        servedAfter += after;
+        unbilled += r.getLong("unbilled");
+        System.out.printf("%d | %s | %d | %d | %d | %d | %d | %d | %s | %d | %s | %d | %d%n", id,
+            r.getString("bid_model"), r.getLong("bid_fen"), r.getLong("budget_total_fen"),
+            r.getLong("budget_daily_fen"), ledger, r.getLong("billed"), r.getLong("unbilled"), full ? "yes" : "no",
+            times.size(), lastBilled == null ? "-" : Long.toString(lastServed - lastBilled), after, over);
         if (ledger != r.getLong("spent_millifen")) {
           throw new IllegalStateException("campaign " + id + ": ledger " + ledger + " != spent " + r.getLong("spent_millifen"));
         }
       }
+      System.out.printf("budgets exhausted: %d of %d; entries served after their campaign's last billing: %d; "
+          + "billable events billed 0 (past a budget): %d%n", exhausted, small.size(), servedAfter, unbilled);
       System.out.printf("overspend over all small-budget campaigns: %d millifen (%d fen)%n", overspend, overspend / 1000);
       System.out.printf("load average at the end: %s%n", loadAverage());
     } finally {
@@ -222,7 +245,13 @@ public final class SponsoredFeedBench {
     return out;
   }
 
-  record Saturation(long pages, long sponsored, long events, double seconds) {}
+  /** {@code served}: per campaign, when (epoch ms, as the client received the page) each of its entries was served. */
+  record Saturation(long pages, long sponsored, long events, double seconds, java.util.Map<Long, List<Long>> served) {}
+
+  /** The campaign of a sponsored entry, as the page names it. */
+  static long campaignOf(JsonObject ad) {
+    return Long.parseLong(ad.getString("campaignId"));
+  }
 
   /** Pages and events for every sponsored entry (each sent twice) until nothing sponsored came for 5 s. */
   static Saturation saturate(WebClient client, TestStack stack, List<String> tokens, int concurrency, int maxSeconds)
@@ -234,20 +263,21 @@ public final class SponsoredFeedBench {
     AtomicLong sponsored = new AtomicLong();
     AtomicLong events = new AtomicLong();
     AtomicInteger next = new AtomicInteger();
+    java.util.Map<Long, List<Long>> served = new java.util.concurrent.ConcurrentHashMap<>();
     List<Future<Void>> workers = new ArrayList<>();
     for (int w = 0; w < concurrency; w++) {
       Promise<Void> done = Promise.promise();
       workers.add(done.future());
       stack.clientVertx.runOnContext(v -> saturateLoop(client, stack, tokens, next, deadline, lastSponsored, pages,
-          sponsored, events, done));
+          sponsored, events, served, done));
     }
     Future.all(workers).await(maxSeconds + 120L, TimeUnit.SECONDS);
-    return new Saturation(pages.get(), sponsored.get(), events.get(), (System.nanoTime() - start) / 1e9);
+    return new Saturation(pages.get(), sponsored.get(), events.get(), (System.nanoTime() - start) / 1e9, served);
   }
 
   private static void saturateLoop(WebClient client, TestStack stack, List<String> tokens, AtomicInteger next,
       long deadline, AtomicLong lastSponsored, AtomicLong pages, AtomicLong sponsored, AtomicLong events,
-      Promise<Void> done) {
+      java.util.Map<Long, List<Long>> served, Promise<Void> done) {
     long now = System.nanoTime();
     if (now >= deadline || now - lastSponsored.get() > 5_000_000_000L) {
       done.complete();
@@ -264,15 +294,18 @@ public final class SponsoredFeedBench {
           }
           lastSponsored.set(System.nanoTime());
           sponsored.addAndGet(ads.size());
+          long servedAt = System.currentTimeMillis();
+          for (JsonObject ad : ads) {
+            served.computeIfAbsent(campaignOf(ad), k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                .add(servedAt);
+          }
           JsonArray batch = new JsonArray();
           for (int twice = 0; twice < 2; twice++) {
             for (JsonObject ad : ads) {
               batch.add(new JsonObject().put("id", UUID.randomUUID().toString()).put("itemId", ad.getString("id"))
                   .put("type", "impression").put("token", ad.getString("token")));
-              if (n % 2 == 0) {
-                batch.add(new JsonObject().put("id", UUID.randomUUID().toString()).put("itemId", ad.getString("id"))
-                    .put("type", "click").put("token", ad.getString("token")));
-              }
+              batch.add(new JsonObject().put("id", UUID.randomUUID().toString()).put("itemId", ad.getString("id"))
+                  .put("type", "click").put("token", ad.getString("token")));
             }
           }
           events.addAndGet(batch.size());
@@ -280,7 +313,7 @@ public final class SponsoredFeedBench {
               .putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/json")
               .timeout(30_000).sendBuffer(new JsonObject().put("events", batch).toBuffer()).mapEmpty();
         }).onComplete(r -> saturateLoop(client, stack, tokens, next, deadline, lastSponsored, pages, sponsored,
-            events, done));
+            events, served, done));
   }
 
   static List<Long> seedItems(TestStack stack, long merchantId, int n, Random random) {
@@ -311,8 +344,17 @@ public final class SponsoredFeedBench {
     return r.json().getString("id");
   }
 
+  /** Straight in SQL (50 PATCHes would be slow), announced as a campaign write announces itself to serving. */
   static void setStatus(TestStack stack, List<Long> ids, String status) {
     stack.sql("UPDATE campaigns SET status = $2 WHERE id = ANY($1)", Tuple.of(ids.toArray(new Long[0]), status));
+    io.vertx.redis.client.Redis redis = stack.redisClient();
+    try {
+      io.wxmp.handlers.campaigns.Budgets.changed(io.vertx.redis.client.RedisAPI.api(redis)).await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    } finally {
+      redis.close();
+    }
   }
 
   static Future<String> login(TestStack stack) {

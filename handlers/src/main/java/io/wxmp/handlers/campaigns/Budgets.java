@@ -13,7 +13,11 @@ import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The serving side of budgets, frequency caps and pacing, in Redis: a served slot reserves its cost (one impression
@@ -24,7 +28,7 @@ import java.util.UUID;
  * that any drift heals. The ledger's own conditional updates are what make overspending impossible; this is what
  * keeps serving from promising more than the budget holds.
  *
- * <p>All keys of one campaign share the hash tag {@code {c:<id>}}, so the script runs on one Redis Cluster slot.
+ * <p>All keys share the hash tag {@code {camp}} (see {@link #PREFIX}), so a page's script runs on one Redis Cluster slot.
  */
 public final class Budgets {
   static final DateTimeFormatter DAY = DateTimeFormatter.BASIC_ISO_DATE;
@@ -32,55 +36,92 @@ public final class Budgets {
   static final long CACHE_TTL_SEC = 300;
   private static final String SENTINEL = "s";
 
+  /** One candidate's part of {@link #RESERVE_PAGE}: how many keys and arguments it takes. */
+  private static final int KEYS_PER = 7;
+  private static final int ARGS_PER = 7;
+
   /**
-   * KEYS: spent, day, resv (zset rid→expiry), resvamt (hash rid→millifen), reserved (sum), cap (zset), ures (zset).
-   * ARGV: now, cost, total limit, daily limit, pace allowance, cap impressions (0 = none), cap window ms, ttl ms, rid.
-   * Answers ok, nospend (load the cache first), nocap (load the user's cap first), cap, total, daily or pacing.
+   * The reservation of one feed page, for all its sponsored places in one call. KEYS: the campaigns' version, then
+   * per candidate (in rank order) spent, day, resv (zset rid→expiry), resvamt (hash rid→millifen), reserved (sum),
+   * cap (zset), ures (zset). ARGV: now, ttl ms, places, the version the candidates were chosen at, a reservation id
+   * prefix, then per candidate cost, total limit, daily limit, pace allowance, cap impressions (0 = none), cap window
+   * ms, item id. Each candidate is checked as one reservation always was (cap, total budget, daily budget, pace; an
+   * item already placed is passed over) until the places are filled. Answers {@code {'stale', version}} (nothing
+   * reserved: the campaigns changed since the candidates were read), {@code {'ok', i...}} with the indices (from 1)
+   * reserved, or {@code {'nospend' | 'nocap', i, j...}}: candidate i needs its spend (or the user's cap) loaded
+   * first, j... were reserved before it.
    */
-  private static final RedisScript RESERVE = new RedisScript("""
+  private static final RedisScript RESERVE_PAGE = new RedisScript("""
       local now = tonumber(ARGV[1])
-      local spent = redis.call('GET', KEYS[1])
-      local day = redis.call('GET', KEYS[2])
-      if not spent or not day then return 'nospend' end
-      local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 200)
-      for _, rid in ipairs(expired) do
-        local amount = redis.call('HGET', KEYS[4], rid)
-        redis.call('ZREM', KEYS[3], rid)
-        if amount then
-          redis.call('HDEL', KEYS[4], rid)
-          redis.call('DECRBY', KEYS[5], amount)
+      local ttl = tonumber(ARGV[2])
+      local places = tonumber(ARGV[3])
+      local version = redis.call('GET', KEYS[1]) or '0'
+      if version ~= ARGV[4] then return {'stale', version} end
+      local function reserve(k, a, rid)
+        local spent = redis.call('GET', KEYS[k + 1])
+        local day = redis.call('GET', KEYS[k + 2])
+        if not spent or not day then return 'nospend' end
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[k + 3], '-inf', now, 'LIMIT', 0, 200)
+        for _, old in ipairs(expired) do
+          local amount = redis.call('HGET', KEYS[k + 4], old)
+          redis.call('ZREM', KEYS[k + 3], old)
+          if amount then
+            redis.call('HDEL', KEYS[k + 4], old)
+            redis.call('DECRBY', KEYS[k + 5], amount)
+          end
+        end
+        local capN = tonumber(ARGV[a + 5])
+        local window = tonumber(ARGV[a + 6])
+        if capN > 0 then
+          if redis.call('EXISTS', KEYS[k + 6]) == 0 then return 'nocap' end
+          redis.call('ZREMRANGEBYSCORE', KEYS[k + 6], '-inf', now)
+          if redis.call('ZCARD', KEYS[k + 6]) - 1 >= capN then return 'cap' end
+        end
+        local reserved = tonumber(redis.call('GET', KEYS[k + 5]) or '0')
+        if reserved < 0 then reserved = 0 end
+        local cost = tonumber(ARGV[a + 1])
+        if tonumber(spent) + reserved + cost > tonumber(ARGV[a + 2]) then return 'total' end
+        if tonumber(day) + reserved + cost > tonumber(ARGV[a + 3]) then return 'daily' end
+        if tonumber(day) > tonumber(ARGV[a + 4]) then return 'pacing' end
+        local expiry = now + ttl
+        redis.call('ZADD', KEYS[k + 3], expiry, rid)
+        redis.call('HSET', KEYS[k + 4], rid, cost)
+        redis.call('INCRBY', KEYS[k + 5], cost)
+        redis.call('ZADD', KEYS[k + 7], expiry, rid)
+        redis.call('PEXPIRE', KEYS[k + 7], ttl)
+        if capN > 0 then
+          redis.call('ZADD', KEYS[k + 6], expiry, 'r:' .. rid)
+          redis.call('PEXPIRE', KEYS[k + 6], window + ttl)
+        end
+        return 'ok'
+      end
+      local out = {'ok'}
+      local placed = {}
+      local taken = 0
+      local n = (#KEYS - 1) / 7
+      for i = 1, n do
+        if taken >= places then break end
+        local k = 1 + (i - 1) * 7
+        local a = 5 + (i - 1) * 7
+        local item = ARGV[a + 7]
+        if not placed[item] then
+          local answer = reserve(k, a, ARGV[5] .. ':' .. i)
+          if answer == 'ok' then
+            taken = taken + 1
+            placed[item] = true
+            out[#out + 1] = i
+          elseif answer == 'nospend' or answer == 'nocap' then
+            out[1] = answer
+            table.insert(out, 2, i)
+            return out
+          end
         end
       end
-      local capN = tonumber(ARGV[6])
-      local window = tonumber(ARGV[7])
-      local ttl = tonumber(ARGV[8])
-      if capN > 0 then
-        if redis.call('EXISTS', KEYS[6]) == 0 then return 'nocap' end
-        redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
-        if redis.call('ZCARD', KEYS[6]) - 1 >= capN then return 'cap' end
-      end
-      local reserved = tonumber(redis.call('GET', KEYS[5]) or '0')
-      if reserved < 0 then reserved = 0 end
-      local cost = tonumber(ARGV[2])
-      if tonumber(spent) + reserved + cost > tonumber(ARGV[3]) then return 'total' end
-      if tonumber(day) + reserved + cost > tonumber(ARGV[4]) then return 'daily' end
-      if tonumber(day) > tonumber(ARGV[5]) then return 'pacing' end
-      local rid = ARGV[9]
-      local expiry = now + ttl
-      redis.call('ZADD', KEYS[3], expiry, rid)
-      redis.call('HSET', KEYS[4], rid, cost)
-      redis.call('INCRBY', KEYS[5], cost)
-      redis.call('ZADD', KEYS[7], expiry, rid)
-      redis.call('PEXPIRE', KEYS[7], ttl)
-      if capN > 0 then
-        redis.call('ZADD', KEYS[6], expiry, 'r:' .. rid)
-        redis.call('PEXPIRE', KEYS[6], window + ttl)
-      end
-      return 'ok'
+      return out
       """);
 
   /**
-   * KEYS as for RESERVE. ARGV: now, cost (added to the cache), consume (1: take the user's oldest reservation off),
+   * KEYS: one candidate's keys as for RESERVE_PAGE (without the version). ARGV: now, cost (added to the cache), consume (1: take the user's oldest reservation off),
    * cap commit (1: the impression takes the place of a pending cap reservation), cap score, token id, cap ttl ms.
    */
   private static final RedisScript COMMIT = new RedisScript("""
@@ -146,39 +187,107 @@ public final class Budgets {
     this.reservationTtlMs = reservationTtlMs;
   }
 
-  /** Why a campaign was or was not reserved for a slot. */
-  public enum Outcome { OK, CAP, TOTAL, DAILY, PACING }
+  /**
+   * What a page's reservation came to: the candidates reserved (in rank order), or stale when the campaigns changed
+   * since the candidates were read (then nothing was reserved in the call that noticed it).
+   */
+  public record Reserved(boolean stale, List<Campaign> campaigns) {}
 
-  /** Tries to reserve one slot of {@code c} for the user now. */
-  public Future<Outcome> reserve(Campaign c, long userId) {
-    return reserve(c, userId, 0);
+  /** How many candidates one call of the page script gets: enough for the places and some that turn out full. */
+  static int batch(int places) {
+    return Math.max(8, 4 * places);
   }
 
-  private Future<Outcome> reserve(Campaign c, long userId, int loads) {
+  /**
+   * Reserves up to {@code places} slots for the user among {@code ranked} (best first, one per item), in one script
+   * call in the common case: another only when a candidate's spend or the user's cap must be loaded from the ledger
+   * first, or when the first {@link #batch} candidates could not fill the places. The first call also checks that
+   * the campaigns' version is still {@code version}; if it moved, nothing is reserved and the answer is stale.
+   */
+  public Future<Reserved> reservePage(String version, List<Campaign> ranked, long userId, int places) {
+    return reservePage(version, ranked, userId, places, 0, new ArrayList<>(), new HashSet<>(), new HashMap<>(), 0);
+  }
+
+  private Future<Reserved> reservePage(String version, List<Campaign> ranked, long userId, int places, int from,
+      List<Campaign> taken, Set<Long> items, Map<Long, Integer> loads, int calls) {
+    List<Campaign> batch = new ArrayList<>();
+    int next = from;
+    while (next < ranked.size() && batch.size() < batch(places)) {
+      Campaign c = ranked.get(next++);
+      if (!items.contains(c.itemId())) {
+        batch.add(c);
+      }
+    }
+    if (calls > 0 && batch.isEmpty()) {
+      return Future.succeededFuture(new Reserved(false, taken));
+    }
+    int end = next;
     Instant now = clock.instant();
     LocalDate day = Pacing.day(now);
-    List<String> args = List.of(Long.toString(now.toEpochMilli()), Long.toString(c.slotReservationMillifen()),
-        Long.toString(c.budgetTotalFen() * Campaign.MILLIFEN_PER_FEN),
-        Long.toString(c.budgetDailyFen() * Campaign.MILLIFEN_PER_FEN),
-        Long.toString(Pacing.allowanceMillifen(c.budgetDailyFen(), now)),
-        Integer.toString(c.hasCap() ? c.capImpressions() : 0), Long.toString(windowMs(c)),
-        Long.toString(reservationTtlMs), UUID.randomUUID().toString());
-    return Redis.bounded(RESERVE.run(redis, keys(c.id(), userId, day), args)).compose(reply -> {
-      String answer = reply.toString();
-      if (loads < 3 && answer.equals("nospend")) {
-        return loadSpend(c.id(), day).compose(v -> reserve(c, userId, loads + 1));
+    List<String> keys = new ArrayList<>(1 + KEYS_PER * batch.size());
+    List<String> args = new ArrayList<>(5 + ARGS_PER * batch.size());
+    keys.add(VERSION);
+    args.add(Long.toString(now.toEpochMilli()));
+    args.add(Long.toString(reservationTtlMs));
+    args.add(Integer.toString(places - taken.size()));
+    args.add(version);
+    args.add(rid());
+    for (Campaign c : batch) {
+      keys.addAll(keys(c.id(), userId, day));
+      args.add(Long.toString(c.slotReservationMillifen()));
+      args.add(Long.toString(c.budgetTotalFen() * Campaign.MILLIFEN_PER_FEN));
+      args.add(Long.toString(c.budgetDailyFen() * Campaign.MILLIFEN_PER_FEN));
+      args.add(Long.toString(Pacing.allowanceMillifen(c.budgetDailyFen(), now)));
+      args.add(Integer.toString(c.hasCap() ? c.capImpressions() : 0));
+      args.add(Long.toString(windowMs(c)));
+      args.add(Long.toString(c.itemId()));
+    }
+    return Redis.bounded(RESERVE_PAGE.run(redis, keys, args)).compose(reply -> {
+      String answer = reply.get(0).toString();
+      if (answer.equals("stale")) {
+        return Future.succeededFuture(new Reserved(calls == 0, taken));
       }
-      if (loads < 3 && answer.equals("nocap")) {
-        return loadCap(c, userId, now).compose(v -> reserve(c, userId, loads + 1));
+      boolean load = !answer.equals("ok");
+      for (int i = load ? 2 : 1; i < reply.size(); i++) {
+        Campaign c = batch.get(reply.get(i).toInteger() - 1);
+        taken.add(c);
+        items.add(c.itemId());
       }
-      return Future.succeededFuture(switch (answer) {
-        case "ok" -> Outcome.OK;
-        case "cap" -> Outcome.CAP;
-        case "daily" -> Outcome.DAILY;
-        case "pacing" -> Outcome.PACING;
-        default -> Outcome.TOTAL;
-      });
+      if (taken.size() >= places) {
+        return Future.succeededFuture(new Reserved(false, taken));
+      }
+      if (!load) {
+        return end >= ranked.size() ? Future.succeededFuture(new Reserved(false, taken))
+            : reservePage(version, ranked, userId, places, end, taken, items, loads, calls + 1);
+      }
+      Campaign missing = batch.get(reply.get(1).toInteger() - 1);
+      int at = ranked.indexOf(missing);
+      if (loads.merge(missing.id(), 1, Integer::sum) > 3) {
+        // loaded three times and still missing (evicted at once?): pass it over, as the single reservation did
+        return reservePage(version, ranked, userId, places, at + 1, taken, items, loads, calls + 1);
+      }
+      Future<Void> loaded = answer.equals("nospend") ? loadSpend(missing.id(), day) : loadCap(missing, userId, now);
+      return loaded.compose(v -> reservePage(version, ranked, userId, places, at, taken, items, loads, calls + 1));
     });
+  }
+
+  /** A reservation id: unique among a campaign's reservations (128 random bits), cheap to make. */
+  private static String rid() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return Long.toHexString(r.nextLong()) + Long.toHexString(r.nextLong());
+  }
+
+  /**
+   * Tells every server that the campaigns changed (a campaign written, a merchant suspended or reactivated): their
+   * copies of the active campaigns are read again before the next page reserves anything.
+   */
+  public static Future<Void> changed(RedisAPI redis) {
+    return Redis.bounded(redis.incr(VERSION)).mapEmpty();
+  }
+
+  /** The campaigns' version now ("0" when Redis has none, as after a flush). */
+  static Future<String> version(RedisAPI redis) {
+    return Redis.bounded(redis.get(VERSION)).map(r -> r == null ? "0" : r.toString());
   }
 
   /**
@@ -199,14 +308,26 @@ public final class Budgets {
     return Redis.bounded(COMMIT.run(redis, keys(c.id(), userId, Pacing.day(at)), args)).mapEmpty();
   }
 
-  /** Forgets the cached spend of a campaign (tests simulate a lost Redis with this or FLUSHALL). */
+  /**
+   * All of the campaigns' serving keys share one hash tag, so that a page's reservation over several campaigns is one
+   * script on one Redis Cluster slot (the price: they all live on one shard, one script call per page).
+   */
+  static final String PREFIX = "wxmp:camp:{camp}:";
+  static final String VERSION = PREFIX + "version";
+
+  /** The cached spend of a campaign (tests simulate a lost Redis by deleting these, or with FLUSHALL). */
   public static List<String> spendKeys(long campaignId, LocalDate day) {
-    String base = "wxmp:camp:{c:" + campaignId + "}:";
+    String base = PREFIX + campaignId + ":";
     return List.of(base + "spent", base + "day:" + DAY.format(day));
   }
 
+  /** A {@code KEYS}/{@code SCAN} pattern for every key of one campaign. */
+  public static String keyPattern(long campaignId) {
+    return PREFIX + campaignId + ":*";
+  }
+
   static List<String> keys(long campaignId, long userId, LocalDate day) {
-    String base = "wxmp:camp:{c:" + campaignId + "}:";
+    String base = PREFIX + campaignId + ":";
     return List.of(base + "spent", base + "day:" + DAY.format(day), base + "resv", base + "resvamt",
         base + "reserved", base + "cap:" + userId, base + "ures:" + userId);
   }

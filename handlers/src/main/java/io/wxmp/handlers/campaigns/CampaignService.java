@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Campaign rules: merchants see and change only their own campaigns, the promoted item is their own and published,
@@ -22,10 +25,25 @@ public final class CampaignService {
       "paused", Set.of("active", "ended"),
       "ended", Set.of());
 
+  private static final Logger log = LoggerFactory.getLogger(CampaignService.class);
   private final CampaignRepository campaigns;
+  private final Supplier<Future<Void>> changed;
 
-  public CampaignService(CampaignRepository campaigns) {
+  /**
+   * @param changed tells every server's serving that the campaigns changed (after each committed write, before the
+   *     answer, so a paused campaign has left the feed when the merchant sees 200)
+   */
+  public CampaignService(CampaignRepository campaigns, Supplier<Future<Void>> changed) {
     this.campaigns = campaigns;
+    this.changed = changed;
+  }
+
+  /** After a committed write: the notice to serving; the write stands even if the notice fails (copies age out). */
+  private <T> Future<T> announce(T result) {
+    return changed.get().recover(failure -> {
+      log.warn("campaign change not announced (servers see it within their copy's lifetime): {}", failure.toString());
+      return Future.succeededFuture();
+    }).map(result);
   }
 
   public Future<Campaign> create(MerchantPrincipal m, Campaign c) {
@@ -41,7 +59,7 @@ public final class CampaignService {
     return checkItem(m, c.itemId()).compose(v -> campaigns.pool().withTransaction(tx ->
         campaigns.insert(tx, m.merchantId(), c).compose(stored -> who == null ? Future.succeededFuture(stored)
             : Audit.record(tx, who, "campaign.create", "campaign", stored.id(), Audit.diff(null, audited(stored)))
-                .map(stored))));
+                .map(stored)))).compose(this::announce);
   }
 
   /** What an audit entry shows of a campaign: its settings, not the running numbers. */
@@ -95,7 +113,7 @@ public final class CampaignService {
                 JsonObject changes = Audit.diff(audited(current), audited(stored));
                 return who == null || changes.isEmpty() ? Future.succeededFuture(stored)
                     : Audit.record(tx, who, "campaign.update", "campaign", stored.id(), changes).map(stored);
-              })));
+              }))).compose(this::announce);
     });
   }
 

@@ -28,15 +28,9 @@ public final class CampaignSlots implements SponsoredSlots {
     if (userId == null || (request.params() != null && !request.params().sponsoredSlots())) {
       return Future.succeededFuture(List.of());
     }
-    Set<Long> exclude = new HashSet<>();
-    if (request.excludeItemIds() != null) {
-      for (String id : request.excludeItemIds()) {
-        Long parsed = Ids.parseOrNull(id);
-        if (parsed != null) {
-          exclude.add(parsed);
-        }
-      }
-    }
+    Set<Long> exclude = request.excludeItemIds() == null ? Set.of() : ids(request.excludeItemIds());
+    Set<Long> owned = request.ownedItemIds() == null ? null : ids(request.ownedItemIds());
+    Set<Long> memberOf = request.memberOfMerchantIds() == null ? null : ids(request.memberOfMerchantIds());
     Future<Set<String>> tags;
     if (!request.personalised()) {
       tags = Future.succeededFuture(Set.of());
@@ -47,9 +41,20 @@ public final class CampaignSlots implements SponsoredSlots {
           .recover(failure -> Future.succeededFuture(Set.of()));
     }
     return tags.compose(t -> serving.fill(new Serving.Ask(userId, request.personalised(), t == null ? Set.of() : t,
-            request.userJoinedAt(), exclude, request.pageSize())))
+            request.userJoinedAt(), exclude, request.pageSize(), owned, memberOf)))
         .map(slots -> slots.stream()
             .map(s -> new Entry(Long.toString(s.campaignId()), Long.toString(s.itemId()), s.position()))
             .toList());
+  }
+
+  private static Set<Long> ids(Set<String> ids) {
+    Set<Long> out = new HashSet<>();
+    for (String id : ids) {
+      Long parsed = Ids.parseOrNull(id);
+      if (parsed != null) {
+        out.add(parsed);
+      }
+    }
+    return out;
   }
 }

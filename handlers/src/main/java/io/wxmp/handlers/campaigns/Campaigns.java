@@ -10,10 +10,16 @@ import java.time.Clock;
  *
  * @param reservationTtlMs how long a served slot holds its budget and cap place while its event has not come
  * @param servingTimeoutMs the most a feed page waits for its sponsored slots before going without
+ * @param activeTtlMs      how old this server's copy of the active campaigns may grow before it is read again
+ *     (a campaign write or a merchant suspension makes it be read again at once, on every server)
  */
 public final class Campaigns {
-  public record Config(long reservationTtlMs, long servingTimeoutMs) {
-    public static final Config DEFAULTS = new Config(60_000, 250);
+  public record Config(long reservationTtlMs, long servingTimeoutMs, long activeTtlMs) {
+    public static final Config DEFAULTS = new Config(60_000, 250, 1_000);
+
+    public Config(long reservationTtlMs, long servingTimeoutMs) {
+      this(reservationTtlMs, servingTimeoutMs, DEFAULTS.activeTtlMs());
+    }
   }
 
   private final CampaignRepository repository;
@@ -26,11 +32,11 @@ public final class Campaigns {
 
   public Campaigns(Pool pg, RedisAPI redis, Clock clock, Config config) {
     this.repository = new CampaignRepository(pg);
-    this.service = new CampaignService(repository);
+    this.service = new CampaignService(repository, () -> Budgets.changed(redis));
     this.stats = new CampaignStats(pg, clock);
     this.budgets = new Budgets(redis, pg, clock, config.reservationTtlMs());
     this.ledger = new Ledger(pg);
-    this.serving = new Serving(pg, budgets, clock, config.servingTimeoutMs());
+    this.serving = new Serving(pg, redis, budgets, clock, config.servingTimeoutMs(), config.activeTtlMs());
     this.billing = new Billing(repository, ledger, budgets, clock);
   }
 

@@ -1,6 +1,7 @@
 package io.wxmp.handlers.campaigns;
 
 import io.vertx.core.Future;
+import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -20,9 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Picks the sponsored entries of one feed page: the campaigns that run now (active, in their window, item published,
- * merchant active, item not owned by the user), whose targeting matches the user, ranked by expected value per
- * impression, each then reserved in {@link Budgets} (frequency cap, total and daily budget, pace) until the page's
- * sponsored places are filled. At most 2 in a page of 20. Never fails the page: on any trouble it answers none.
+ * merchant active: this server's {@link ActiveCampaigns} copy), the item not owned by the user, whose targeting
+ * matches the user, ranked by expected value per impression, then reserved in {@link Budgets} (frequency cap, total
+ * and daily budget, pace) in rank order until the page's sponsored places are filled, in one Redis script call per
+ * page. At most 2 in a page of 20. Never fails the page: on any trouble it answers none.
  */
 public final class Serving {
   private static final Logger log = LoggerFactory.getLogger(Serving.class);
@@ -36,35 +38,37 @@ public final class Serving {
   static final int SPACING = 10;
 
   /**
-   * The campaigns that may run for this user now. Membership-opened items count as owned, like on the item page. A
-   * suspended merchant's campaigns leave at once and come back on reactivation (nothing about them changes).
+   * What serving must know of the user when the feed did not say: when they joined, the items they bought and the
+   * merchants whose membership runs (membership-opened items count as owned, like on the item page).
    */
-  static final String ELIGIBLE = "SELECT " + prefixed() + """
-      , i.tags AS item_tags, (SELECT created_at FROM users WHERE id = $1) AS user_joined
-      FROM campaigns c JOIN items i ON i.id = c.item_id
-      WHERE c.status = 'active' AND c.start_at <= $2 AND (c.end_at IS NULL OR c.end_at > $2)
-        AND i.status = 'published' AND c.spent_millifen < c.budget_total_fen * 1000
-        AND EXISTS (SELECT 1 FROM merchants mc WHERE mc.id = c.merchant_id AND mc.status = 'active')
-        AND NOT EXISTS (SELECT 1 FROM entitlements e WHERE e.user_id = $1 AND e.item_id = c.item_id
-                        AND e.revoked_at IS NULL)
-        AND (i.price_fen IS NULL OR i.kind = 'membership' OR NOT EXISTS (SELECT 1 FROM memberships m
-              WHERE m.user_id = $1 AND m.merchant_id = i.merchant_id AND m.member_until > $2))""";
+  static final String USER = """
+      SELECT u.created_at,
+             ARRAY(SELECT e.item_id FROM entitlements e WHERE e.user_id = u.id AND e.revoked_at IS NULL) AS owned,
+             ARRAY(SELECT m.merchant_id FROM memberships m WHERE m.user_id = u.id AND m.member_until > $2) AS member_of
+      FROM users u WHERE u.id = $1""";
+  /** How often a page may find the campaigns changed under it and start again before it goes without. */
+  private static final int RETRIES = 2;
 
   private final Pool pg;
+  private final ActiveCampaigns active;
   private final Budgets budgets;
   private final Clock clock;
   private final long timeoutMs;
 
-  public Serving(Pool pg, Budgets budgets, Clock clock, long timeoutMs) {
+  public Serving(Pool pg, RedisAPI redis, Budgets budgets, Clock clock, long timeoutMs, long campaignsTtlMs) {
     this.pg = pg;
+    this.active = new ActiveCampaigns(pg, redis, clock, campaignsTtlMs);
     this.budgets = budgets;
     this.clock = clock;
     this.timeoutMs = timeoutMs;
   }
 
-  /** What the feed knows about the user and the page. */
+  /**
+   * What the feed knows about the user and the page. {@code owned} (items bought) and {@code memberOf} (merchants
+   * whose membership runs) are null when the caller does not know them; so is {@code joinedAt}: then they are read.
+   */
   public record Ask(long userId, boolean personalised, Set<String> interestTags, Instant joinedAt,
-      Set<Long> excludeItemIds, int pageSize) {}
+      Set<Long> excludeItemIds, int pageSize, Set<Long> owned, Set<Long> memberOf) {}
 
   public record Slot(long campaignId, long itemId, int position) {}
 
@@ -78,28 +82,7 @@ public final class Serving {
     if (places == 0) {
       return Future.succeededFuture(List.of());
     }
-    Instant now = clock.instant();
-    return pg.preparedQuery(ELIGIBLE).execute(Tuple.of(ask.userId(), OffsetDateTime.ofInstant(now, ZoneOffset.UTC)))
-        .compose(rows -> {
-          List<Ranked> ranked = new ArrayList<>();
-          for (Row r : rows) {
-            Campaign c = Campaign.of(r);
-            // the feed says when the user joined; the users row does when it does not
-            Instant joined = ask.joinedAt() != null ? ask.joinedAt()
-                : r.getOffsetDateTime("user_joined") == null ? null : r.getOffsetDateTime("user_joined").toInstant();
-            if (ask.excludeItemIds() != null && ask.excludeItemIds().contains(c.itemId())) {
-              continue;
-            }
-            if (!c.targets(ask.personalised(), ask.interestTags(), joined, now)) {
-              continue;
-            }
-            String[] tags = r.getArrayOfStrings("item_tags");
-            ranked.add(new Ranked(c, expectedValue(c, ask.personalised() ? ask.interestTags() : null,
-                tags == null ? List.of() : Arrays.asList(tags))));
-          }
-          ranked.sort(Comparator.comparingDouble(Ranked::value).reversed().thenComparingLong(x -> x.campaign().id()));
-          return reserveInOrder(ask, ranked, 0, places, new ArrayList<>(), new HashSet<>());
-        })
+    return active.current().compose(snap -> fill(ask, places, snap, 0))
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .recover(failure -> {
           log.warn("sponsored slots left empty for user {}: {}", ask.userId(), failure.toString());
@@ -107,26 +90,73 @@ public final class Serving {
         });
   }
 
-  private record Ranked(Campaign campaign, double value) {}
+  private record UserFacts(Instant joinedAt, Set<Long> owned, Set<Long> memberOf) {}
 
-  private Future<List<Slot>> reserveInOrder(Ask ask, List<Ranked> ranked, int next, int places, List<Slot> out,
-      Set<Long> items) {
-    if (out.size() >= places || next >= ranked.size()) {
-      return Future.succeededFuture(out);
-    }
-    Campaign c = ranked.get(next).campaign();
-    if (items.contains(c.itemId())) {
-      return reserveInOrder(ask, ranked, next + 1, places, out, items);
-    }
-    return budgets.reserve(c, ask.userId()).compose(outcome -> {
-      if (outcome == Budgets.Outcome.OK) {
-        int position = Math.min(FIRST_POSITION + out.size() * SPACING, ask.pageSize() - 1);
-        out.add(new Slot(c.id(), c.itemId(), position));
-        items.add(c.itemId());
+  private Future<List<Slot>> fill(Ask ask, int places, ActiveCampaigns.Snapshot snap, int attempt) {
+    Instant now = clock.instant();
+    return userFacts(ask, snap, now).compose(user -> {
+      List<Ranked> ranked = new ArrayList<>();
+      for (ActiveCampaigns.Candidate candidate : snap.candidates()) {
+        Campaign c = candidate.campaign();
+        if (!c.runsAt(now) || user.owned().contains(c.itemId())
+            || (ask.excludeItemIds() != null && ask.excludeItemIds().contains(c.itemId()))) {
+          continue;
+        }
+        if (candidate.itemPriced() && !candidate.membershipItem()
+            && user.memberOf().contains(candidate.itemMerchantId())) {
+          continue; // the membership opens it: owned
+        }
+        if (!c.targets(ask.personalised(), ask.interestTags(), user.joinedAt(), now)) {
+          continue;
+        }
+        ranked.add(new Ranked(c, expectedValue(c, ask.personalised() ? ask.interestTags() : null,
+            candidate.itemTags())));
       }
-      return reserveInOrder(ask, ranked, next + 1, places, out, items);
+      ranked.sort(Comparator.comparingDouble(Ranked::value).reversed().thenComparingLong(x -> x.campaign().id()));
+      List<Campaign> order = new ArrayList<>(ranked.size());
+      ranked.forEach(r -> order.add(r.campaign()));
+      return budgets.reservePage(snap.version(), order, ask.userId(), places).compose(reserved -> {
+        if (reserved.stale()) {
+          // the campaigns changed since this copy was read (nothing was reserved): read them again, start again
+          return attempt < RETRIES ? active.after(snap).compose(fresh -> fill(ask, places, fresh, attempt + 1))
+              : Future.succeededFuture(List.<Slot>of());
+        }
+        List<Slot> out = new ArrayList<>(reserved.campaigns().size());
+        for (Campaign c : reserved.campaigns()) {
+          int position = Math.min(FIRST_POSITION + out.size() * SPACING, ask.pageSize() - 1);
+          out.add(new Slot(c.id(), c.itemId(), position));
+        }
+        return Future.succeededFuture(out);
+      });
     });
   }
+
+  /** What the ask says about the user, and what it does not say read from PostgreSQL (only when a campaign runs). */
+  private Future<UserFacts> userFacts(Ask ask, ActiveCampaigns.Snapshot snap, Instant now) {
+    boolean needsJoined = ask.joinedAt() == null
+        && snap.candidates().stream().anyMatch(c -> c.campaign().newUsersOnly());
+    if (snap.candidates().isEmpty() || (ask.owned() != null && ask.memberOf() != null && !needsJoined)) {
+      return Future.succeededFuture(new UserFacts(ask.joinedAt(), ask.owned() == null ? Set.of() : ask.owned(),
+          ask.memberOf() == null ? Set.of() : ask.memberOf()));
+    }
+    return pg.preparedQuery(USER).execute(Tuple.of(ask.userId(), OffsetDateTime.ofInstant(now, ZoneOffset.UTC)))
+        .map(rows -> {
+          Row r = rows.size() == 0 ? null : rows.iterator().next();
+          // the feed says when the user joined; the users row does when it does not
+          Instant joined = ask.joinedAt() != null ? ask.joinedAt()
+              : r == null ? null : r.getOffsetDateTime("created_at").toInstant();
+          Set<Long> owned = ask.owned() != null ? ask.owned() : r == null ? Set.of() : longs(r.getArrayOfLongs("owned"));
+          Set<Long> memberOf = ask.memberOf() != null ? ask.memberOf()
+              : r == null ? Set.of() : longs(r.getArrayOfLongs("member_of"));
+          return new UserFacts(joined, owned, memberOf);
+        });
+  }
+
+  private static Set<Long> longs(Long[] values) {
+    return values == null ? Set.of() : new HashSet<>(Arrays.asList(values));
+  }
+
+  private record Ranked(Campaign campaign, double value) {}
 
   /**
    * Expected value of showing the campaign once, in millifen: the CPM bid as it is; a CPC bid times the predicted
@@ -151,16 +181,5 @@ public final class Serving {
     }
     long shared = itemTags.stream().filter(interests::contains).count();
     return 1 - SIMILARITY_WEIGHT + 2 * SIMILARITY_WEIGHT * shared / itemTags.size();
-  }
-
-  private static String prefixed() {
-    StringBuilder sb = new StringBuilder();
-    for (String column : Campaign.COLUMNS.split(",")) {
-      if (sb.length() > 0) {
-        sb.append(", ");
-      }
-      sb.append("c.").append(column.strip());
-    }
-    return sb.toString();
   }
 }

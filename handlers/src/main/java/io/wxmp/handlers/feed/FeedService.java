@@ -410,7 +410,7 @@ public final class FeedService {
     return tags.compose(t -> {
       float[] v = personal && candidates.vector() != null ? candidates.vector().vector() : null;
       SponsoredSlots.Request r = new SponsoredSlots.Request(ctx.userId(), personal, t, ctx.user().joinedAt(), v,
-          exclude, limit, ctx.params());
+          exclude, limit, ctx.params(), strings(ctx.user().owned()), strings(ctx.user().memberOf()));
       return sponsored.fill(r);
     }).timeout(config.sponsoredTimeoutMs(), TimeUnit.MILLISECONDS)
         .recover(e -> {
@@ -596,5 +596,11 @@ public final class FeedService {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  private static Set<String> strings(Set<Long> ids) {
+    Set<String> out = new HashSet<>(ids.size() * 2);
+    ids.forEach(id -> out.add(Long.toString(id)));
+    return out;
   }
 }

@@ -19,9 +19,18 @@ public interface SponsoredSlots {
    * @param userVector     the user's vector in the model the page ranks with; null when none or not personalised
    * @param excludeItemIds items that must not appear (already in this feed, owned, fatigued)
    * @param pageSize       the number of entries the page holds in all
+   * @param ownedItemIds   the items the user bought; null when the caller does not know (then they are read)
+   * @param memberOfMerchantIds the merchants whose membership the user has now; null when the caller does not know
    */
   record Request(String userId, boolean personalised, Set<String> interestTags, Instant userJoinedAt,
-      float[] userVector, Set<String> excludeItemIds, int pageSize, FeedParams params) {}
+      float[] userVector, Set<String> excludeItemIds, int pageSize, FeedParams params, Set<String> ownedItemIds,
+      Set<String> memberOfMerchantIds) {
+    /** A request that does not say what the user owns. */
+    public Request(String userId, boolean personalised, Set<String> interestTags, Instant userJoinedAt,
+        float[] userVector, Set<String> excludeItemIds, int pageSize, FeedParams params) {
+      this(userId, personalised, interestTags, userJoinedAt, userVector, excludeItemIds, pageSize, params, null, null);
+    }
+  }
 
   /** One sponsored entry: the campaign, its item, and its index in the page (0-based). */
   record Entry(String campaignId, String itemId, int position) {}

@@ -5,10 +5,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.redis.client.RedisAPI;
 import io.wxmp.handlers.admin.LoginGuard;
 import io.wxmp.handlers.admin.PasswordWork;
 import io.wxmp.handlers.admin.MerchantAccountRepository;
 import io.wxmp.handlers.admin.Passwords;
+import io.wxmp.handlers.campaigns.Budgets;
 import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Authenticate;
@@ -40,9 +42,10 @@ public final class PlatformRoutes {
   private final PasswordWork passwords;
   private final MerchantRepository merchants;
   private final MerchantAccountRepository accounts;
+  private final RedisAPI redis;
 
   private PlatformRoutes(Vertx vertx, OperatorRepository operators, Sessions sessions, LoginGuard guard, PasswordWork passwords,
-      MerchantRepository merchants, MerchantAccountRepository accounts) {
+      MerchantRepository merchants, MerchantAccountRepository accounts, RedisAPI redis) {
     this.vertx = vertx;
     this.operators = operators;
     this.sessions = sessions;
@@ -50,13 +53,14 @@ public final class PlatformRoutes {
     this.passwords = passwords;
     this.merchants = merchants;
     this.accounts = accounts;
+    this.redis = redis;
   }
 
   public static Router create(Deps deps) {
     PlatformRoutes routes = new PlatformRoutes(deps.vertx(), new OperatorRepository(deps.pg()), deps.sessions(),
         new LoginGuard(deps.vertx(), deps.redis(), deps.limits().clients(), "operator",
             "/api/v1/platform/login", deps.limits().logins()), deps.limits().passwords(), new MerchantRepository(deps.pg()),
-        new MerchantAccountRepository(deps.pg()));
+        new MerchantAccountRepository(deps.pg()), deps.redis());
     Router router = Router.router(deps.vertx());
     router.post("/platform/login").handler(Respond.json(routes::login));
     router.post("/platform/logout").handler(Respond.noContent(routes::logout));
@@ -158,6 +162,8 @@ public final class PlatformRoutes {
                   new JsonObject().put("status", new JsonObject().put("from", before).put("to", status))))
               .compose(v -> accounts.idsOfMerchant(tx, id));
         }))
+        // the merchant's campaigns leave (or come back to) every server's feed pages before the answer
+        .compose(accountIds -> Budgets.changed(redis).recover(failure -> Future.succeededFuture()).map(accountIds))
         .compose(accountIds -> {
           if (!"suspended".equals(status)) {
             return Future.succeededFuture();

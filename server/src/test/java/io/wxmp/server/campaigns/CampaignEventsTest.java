@@ -39,7 +39,7 @@ class CampaignEventsTest {
 
   @AfterAll
   static void stop() {
-    stack.sql("UPDATE campaigns SET status = 'ended' WHERE merchant_id = $1", Tuple.of(merchant.id()));
+    CampaignFixtures.endCampaigns(stack, "merchant_id = $1", Tuple.of(merchant.id()));
   }
 
   static User user() {

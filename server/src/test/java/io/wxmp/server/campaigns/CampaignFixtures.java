@@ -27,6 +27,23 @@ final class CampaignFixtures {
         .put("budget", new JsonObject().put("total", total).put("daily", daily));
   }
 
+  /**
+   * Ends campaigns straight in SQL (test clean-up) and announces it as a campaign write does, so that no server's
+   * copy of the active campaigns keeps serving them.
+   */
+  static void endCampaigns(TestStack stack, String where, io.vertx.sqlclient.Tuple args) {
+    stack.sql("UPDATE campaigns SET status = 'ended' WHERE " + where, args);
+    io.vertx.redis.client.Redis client = stack.redisClient();
+    try {
+      io.wxmp.handlers.campaigns.Budgets.changed(io.vertx.redis.client.RedisAPI.api(client))
+          .await(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    } finally {
+      client.close();
+    }
+  }
+
   /** A new operator (as {@code operator create} makes one), logged in: its token. */
   static String operatorToken(TestStack stack) {
     String name = "campaignop" + System.nanoTime();

@@ -83,7 +83,7 @@ class CampaignServingTest {
 
   @AfterAll
   static void stop() throws Exception {
-    stack.sql("UPDATE campaigns SET status = 'ended' WHERE merchant_id = $1", Tuple.of(merchant.id()));
+    CampaignFixtures.endCampaigns(stack, "merchant_id = $1", Tuple.of(merchant.id()));
     one.close();
     two.close();
   }
@@ -91,7 +91,7 @@ class CampaignServingTest {
   @BeforeEach
   void onlyThisTestsCampaignsRun() {
     clock.set(Instant.now());
-    stack.sql("UPDATE campaigns SET status = 'ended' WHERE status <> 'ended'", Tuple.tuple());
+    CampaignFixtures.endCampaigns(stack, "status <> 'ended'", Tuple.tuple());
   }
 
   // ---- fixtures ----
@@ -509,7 +509,7 @@ class CampaignServingTest {
 
   /** What a lost Redis looks like to one campaign: every key of it gone. */
   private void forget(long campaignId) throws Exception {
-    io.vertx.redis.client.Response keys = one.redis().keys("wxmp:camp:{c:" + campaignId + "}:*")
+    io.vertx.redis.client.Response keys = one.redis().keys(Budgets.keyPattern(campaignId))
         .await(5, TimeUnit.SECONDS);
     List<String> names = new ArrayList<>();
     keys.forEach(k -> names.add(k.toString()));
