@@ -198,6 +198,30 @@ class CampaignServingTest {
   }
 
   @Test
+  void itemsTheUserHasAreNotPromotedToThem() {
+    String c = campaign("cpm", 1_000, 10_000, 10_000);
+    String item = stack.sql("SELECT item_id FROM campaigns WHERE id = $1", Tuple.of(Long.parseLong(c))).iterator()
+        .next().getLong(0).toString();
+    // a real user whose membership of the merchant opens the promoted (paid) item
+    Reply login = stack.api.post("/api/v1/auth/login", null,
+        new JsonObject().put("code", stack.newWeChatUser().getString("code")));
+    long member = Long.parseLong(login.json().getJsonObject("user").getString("id"));
+    stack.sql("INSERT INTO memberships (user_id, merchant_id, member_until) VALUES ($1, $2, $3)",
+        Tuple.of(member, merchant.id(), java.time.OffsetDateTime.now().plusDays(30)));
+    Instant old = clock.instant().minus(Duration.ofDays(30));
+
+    assertThat(serves(fill(one, ask(member)), c)).isFalse(); // serving reads what the user has
+    // the feed says what the user has: the same answers without that read
+    assertThat(serves(fill(two, new SponsoredSlots.Request(Long.toString(member), true, Set.of(), old, null, Set.of(),
+        20, FeedParams.defaults(), Set.of(), Set.of(Long.toString(merchant.id())))), c)).isFalse();
+    assertThat(serves(fill(two, new SponsoredSlots.Request(Long.toString(newUser()), true, Set.of(), old, null,
+        Set.of(), 20, FeedParams.defaults(), Set.of(item), Set.of())), c)).isFalse();
+    assertThat(serves(fill(two, new SponsoredSlots.Request(Long.toString(newUser()), true, Set.of(), old, null,
+        Set.of(), 20, FeedParams.defaults(), Set.of(), Set.of())), c)).isTrue();
+    assertThat(serves(fill(one, ask(newUser())), c)).isTrue();
+  }
+
+  @Test
   void neverMoreThanTwoPerPageRankedByExpectedValue() {
     String cheapCpm = campaign("cpm", 100, 10_000, 10_000);   // 0.1 fen per impression
     String richCpm = campaign("cpm", 3_000, 10_000, 10_000);  // 3 fen per impression
