@@ -4,7 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -32,6 +34,23 @@ final class StatsRepository {
        AS t, count(DISTINCT user_id) AS buyers
       FROM orders WHERE merchant_id = $1 AND paid_at >= $2 AND paid_at < $3
       GROUP BY GROUPING SETS ((1), ())""";
+  /** Buyers per Asia/Shanghai day ($2, $3: the first day and the day after the last). */
+  private static final String DAY_BUYERS = """
+      SELECT day, buyers FROM merchant_stats_daily WHERE merchant_id = $1 AND day >= $2 AND day < $3""";
+  /**
+   * Distinct buyers over the days {@code [$2, $3)}: those whose first day is in the range, those who started before
+   * it and whose last day is in it, and those who span it with a day inside (V52). Only the last kind reads the
+   * buyer-days, one index probe each, and a range that ends today has none of them.
+   */
+  private static final String RANGE_BUYERS = """
+      SELECT (SELECT count(*) FROM merchant_buyers
+              WHERE merchant_id = $1 AND first_day >= $2 AND first_day < $3)
+           + (SELECT count(*) FROM merchant_buyers
+              WHERE merchant_id = $1 AND last_day >= $2 AND last_day < $3 AND first_day < $2)
+           + (SELECT count(*) FROM merchant_buyers b
+              WHERE b.merchant_id = $1 AND b.last_day >= $3 AND b.first_day < $2
+                AND EXISTS (SELECT 1 FROM merchant_buyer_days d
+                            WHERE d.merchant_id = $1 AND d.user_id = b.user_id AND d.day >= $2 AND d.day < $3))""";
   private static final String NEW_USERS = """
       SELECT count(*) FROM merchant_customers WHERE merchant_id = $1 AND first_at >= $2 AND first_at < $3""";
 
@@ -59,17 +78,18 @@ final class StatsRepository {
     Future<Map<OffsetDateTime, Bucket>> sums = pg.preparedQuery(SUMS).execute(range).map(rows -> {
       Map<OffsetDateTime, Bucket> out = new HashMap<>();
       for (Row r : rows) {
-        out.put(r.getOffsetDateTime("t").toInstant().atOffset(java.time.ZoneOffset.UTC), new Bucket(
+        out.put(r.getOffsetDateTime("t").toInstant().atOffset(ZoneOffset.UTC), new Bucket(
             r.getLong("revenue"), r.getLong("orders"), r.getLong("refunds"), 0, r.getLong("impressions"),
             r.getLong("clicks"), r.getLong("quiz_attempts")));
       }
       return out;
     });
-    Future<Map<OffsetDateTime, Long>> buyers = pg.preparedQuery(BUYERS).execute(range).map(rows -> {
+    Future<Map<OffsetDateTime, Long>> buyers = bucket.equals("day") ? dayBuyers(merchantId, from, to)
+        : pg.preparedQuery(BUYERS).execute(range).map(rows -> {
       Map<OffsetDateTime, Long> out = new HashMap<>();
       for (Row r : rows) {
         OffsetDateTime t = r.getOffsetDateTime("t");
-        out.put(t == null ? null : t.toInstant().atOffset(java.time.ZoneOffset.UTC), r.getLong("buyers"));
+        out.put(t == null ? null : t.toInstant().atOffset(ZoneOffset.UTC), r.getLong("buyers"));
       }
       return out;
     });
@@ -83,6 +103,29 @@ final class StatsRepository {
         }
       });
       return new Overview(merged, buyers.result().getOrDefault(null, 0L), newUsers.result());
+    });
+  }
+
+  /**
+   * Buyers of day buckets, keyed like {@link #BUYERS}'s rows (the bucket's start in UTC, null for the whole range).
+   * {@code from} and {@code to} are Asia/Shanghai midnights ({@code StatsRoutes.Range} widens to whole days).
+   */
+  private Future<Map<OffsetDateTime, Long>> dayBuyers(long merchantId, OffsetDateTime from, OffsetDateTime to) {
+    LocalDate first = from.atZoneSameInstant(StatsRoutes.SHANGHAI).toLocalDate();
+    LocalDate end = to.atZoneSameInstant(StatsRoutes.SHANGHAI).toLocalDate();
+    Tuple days = Tuple.of(merchantId, first, end);
+    Future<Map<OffsetDateTime, Long>> perDay = pg.preparedQuery(DAY_BUYERS).execute(days).map(rows -> {
+      Map<OffsetDateTime, Long> out = new HashMap<>();
+      for (Row r : rows) {
+        out.put(r.getLocalDate("day").atStartOfDay(StatsRoutes.SHANGHAI).toOffsetDateTime()
+            .withOffsetSameInstant(ZoneOffset.UTC), r.getLong("buyers"));
+      }
+      return out;
+    });
+    Future<Long> total = pg.preparedQuery(RANGE_BUYERS).execute(days).map(rows -> rows.iterator().next().getLong(0));
+    return Future.all(perDay, total).map(done -> {
+      perDay.result().put(null, total.result());
+      return perDay.result();
     });
   }
 }

@@ -189,6 +189,62 @@ class StatsOverviewTest {
   }
 
   /** An order of the past, paid at a given instant through the same UPDATE the settlement makes. */
+  @Test
+  void buyersOfARangeOfDaysAreDistinctWhateverTheirHistory() {
+    TestStack.Merchant m = stack.newMerchant();
+    long item = Long.parseLong(paidItem(m, 500));
+    // the range is 10 to 19 October (Shanghai days); noon in Shanghai is 04:00 UTC
+    Buyer spansWithout = newBuyer();
+    paidAt(spansWithout, item, "2026-10-05T04:00:00Z");
+    paidAt(spansWithout, item, "2026-10-25T04:00:00Z");
+    Buyer spansWith = newBuyer();
+    paidAt(spansWith, item, "2026-10-05T04:00:00Z");
+    paidAt(spansWith, item, "2026-10-12T04:00:00Z");
+    paidAt(spansWith, item, "2026-10-25T04:00:00Z");
+    Buyer endsInside = newBuyer();
+    paidAt(endsInside, item, "2026-10-05T04:00:00Z");
+    paidAt(endsInside, item, "2026-10-15T04:00:00Z");
+    Buyer startsInside = newBuyer();
+    paidAt(startsInside, item, "2026-10-12T03:00:00Z");
+    paidAt(startsInside, item, "2026-10-12T05:00:00Z");
+    paidAt(startsInside, item, "2026-10-30T04:00:00Z");
+    Buyer after = newBuyer();
+    paidAt(after, item, "2026-10-22T04:00:00Z");
+    // the last second of 19 October in Shanghai counts; the first of 20 October does not
+    Buyer lastSecond = newBuyer();
+    paidAt(lastSecond, item, "2026-10-19T15:59:59Z");
+    paidAt(lastSecond, item, "2026-10-19T16:00:00Z");
+
+    String range = "from=2026-10-10&to=2026-10-19";
+    Reply days = overview(m.analyst(), "?bucket=day&" + range);
+    assertThat(days.status()).as(days.toString()).isEqualTo(200);
+    JsonArray series = days.json().getJsonArray("series");
+    assertThat(series).hasSize(10);
+    assertThat(series.getJsonObject(2).getString("t")).isEqualTo("2026-10-12T00:00:00+08:00");
+    assertThat(series.getJsonObject(2).getLong("buyers")).isEqualTo(2);
+    assertThat(series.getJsonObject(2).getLong("orders")).isEqualTo(3);
+    assertThat(series.getJsonObject(5).getLong("buyers")).isEqualTo(1);
+    assertThat(series.getJsonObject(9).getLong("buyers")).isEqualTo(1);
+    assertThat(sum(series, "buyers")).isEqualTo(4);
+    assertThat(days.json().getJsonObject("totals").getLong("buyers")).isEqualTo(4);
+    // hour buckets count them from the orders themselves: the same answer
+    Reply hours = overview(m.analyst(), "?bucket=hour&from=" + enc("2026-10-10T00:00:00+08:00") + "&to="
+        + enc("2026-10-20T00:00:00+08:00"));
+    assertThat(hours.status()).as(hours.toString()).isEqualTo(200);
+    assertThat(hours.json().getJsonObject("totals").getLong("buyers")).isEqualTo(4);
+    // a range that ends today, and the whole of October
+    assertThat(overview(m.analyst(), "?bucket=day&from=2026-10-20").json().getJsonObject("totals")
+        .getLong("buyers")).isEqualTo(5);
+    assertThat(overview(m.analyst(), "?bucket=day&from=2026-10-01&to=2026-10-31").json().getJsonObject("totals")
+        .getLong("buyers")).isEqualTo(6);
+
+    // an erased buyer's orders stay as an anonymous buyer's, and so do the counts
+    assertThat(stack.api.delete("/api/v1/me", spansWith.token()).status()).isEqualTo(204);
+    Reply again = overview(m.analyst(), "?bucket=day&" + range);
+    assertThat(again.json().getJsonObject("totals").getLong("buyers")).isEqualTo(4);
+    assertThat(again.json().getJsonArray("series").getJsonObject(2).getLong("buyers")).isEqualTo(2);
+  }
+
   private static void paidAt(Buyer b, long itemId, String text) {
     OffsetDateTime at = OffsetDateTime.parse(text);
     long merchant = stack.sql("SELECT merchant_id FROM items WHERE id = $1", Tuple.of(itemId)).iterator().next()
