@@ -191,7 +191,10 @@ public final class Budgets {
    * What a page's reservation came to: the candidates reserved (in rank order), or stale when the campaigns changed
    * since the candidates were read (then nothing was reserved in the call that noticed it).
    */
-  public record Reserved(boolean stale, List<Campaign> campaigns) {}
+  public record Reserved(boolean stale, List<Held> held) {}
+
+  /** A candidate reserved, with its reservation's id. */
+  public record Held(Campaign campaign, String reservation) {}
 
   /** How many candidates one call of the page script gets: enough for the places and some that turn out full. */
   static int batch(int places) {
@@ -209,7 +212,7 @@ public final class Budgets {
   }
 
   private Future<Reserved> reservePage(String version, List<Campaign> ranked, long userId, int places, int from,
-      List<Campaign> taken, Set<Long> items, Map<Long, Integer> loads, int calls) {
+      List<Held> taken, Set<Long> items, Map<Long, Integer> loads, int calls) {
     List<Campaign> batch = new ArrayList<>();
     int next = from;
     while (next < ranked.size() && batch.size() < batch(places)) {
@@ -231,7 +234,8 @@ public final class Budgets {
     args.add(Long.toString(reservationTtlMs));
     args.add(Integer.toString(places - taken.size()));
     args.add(version);
-    args.add(rid());
+    String rid = rid();
+    args.add(rid);
     for (Campaign c : batch) {
       keys.addAll(keys(c.id(), userId, day));
       args.add(Long.toString(c.slotReservationMillifen()));
@@ -249,8 +253,9 @@ public final class Budgets {
       }
       boolean load = !answer.equals("ok");
       for (int i = load ? 2 : 1; i < reply.size(); i++) {
-        Campaign c = batch.get(reply.get(i).toInteger() - 1);
-        taken.add(c);
+        int index = reply.get(i).toInteger();
+        Campaign c = batch.get(index - 1);
+        taken.add(new Held(c, rid + ":" + index));
         items.add(c.itemId());
       }
       if (taken.size() >= places) {
@@ -269,6 +274,43 @@ public final class Budgets {
       Future<Void> loaded = answer.equals("nospend") ? loadSpend(missing.id(), day) : loadCap(missing, userId, now);
       return loaded.compose(v -> reservePage(version, ranked, userId, places, at, taken, items, loads, calls + 1));
     });
+  }
+
+  /**
+   * KEYS per slot: resv, resvamt, reserved, ures, cap of its campaign and user. ARGV: each slot's reservation id.
+   * Takes each reservation off that is still there (a billed event may have taken it already: then nothing).
+   */
+  private static final RedisScript RELEASE = new RedisScript("""
+      for i = 1, #ARGV do
+        local k = (i - 1) * 5
+        local rid = ARGV[i]
+        local amount = redis.call('HGET', KEYS[k + 2], rid)
+        if amount then
+          redis.call('HDEL', KEYS[k + 2], rid)
+          redis.call('ZREM', KEYS[k + 1], rid)
+          redis.call('DECRBY', KEYS[k + 3], amount)
+        end
+        redis.call('ZREM', KEYS[k + 4], rid)
+        redis.call('ZREM', KEYS[k + 5], 'r:' .. rid)
+      end
+      return 'ok'
+      """);
+
+  /** Gives back the reservations of slots that were served but not shown, in one call. */
+  public Future<Void> release(long userId, List<Serving.Slot> slots) {
+    LocalDate day = Pacing.day(clock.instant());
+    List<String> keys = new ArrayList<>(5 * slots.size());
+    List<String> args = new ArrayList<>(slots.size());
+    for (Serving.Slot s : slots) {
+      List<String> k = keys(s.campaignId(), userId, day);
+      keys.add(k.get(2));
+      keys.add(k.get(3));
+      keys.add(k.get(4));
+      keys.add(k.get(6));
+      keys.add(k.get(5));
+      args.add(s.reservation());
+    }
+    return Redis.bounded(RELEASE.run(redis, keys, args)).mapEmpty();
   }
 
   /** A reservation id: unique among a campaign's reservations (128 random bits), cheap to make. */

@@ -43,8 +43,26 @@ public final class CampaignSlots implements SponsoredSlots {
     return tags.compose(t -> serving.fill(new Serving.Ask(userId, request.personalised(), t == null ? Set.of() : t,
             request.userJoinedAt(), exclude, request.pageSize(), owned, memberOf)))
         .map(slots -> slots.stream()
-            .map(s -> new Entry(Long.toString(s.campaignId()), Long.toString(s.itemId()), s.position()))
+            .map(s -> new Entry(Long.toString(s.campaignId()), Long.toString(s.itemId()), s.position(),
+                s.reservation()))
             .toList());
+  }
+
+  @Override
+  public Future<Void> release(String userId, List<Entry> unused) {
+    Long user = Ids.parseOrNull(userId);
+    if (user == null || unused == null || unused.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Serving.Slot> slots = new java.util.ArrayList<>();
+    for (Entry e : unused) {
+      Long campaign = Ids.parseOrNull(e.campaignId());
+      Long item = Ids.parseOrNull(e.itemId());
+      if (campaign != null && item != null && e.reservation() != null) {
+        slots.add(new Serving.Slot(campaign, item, e.position(), e.reservation()));
+      }
+    }
+    return serving.release(user, slots);
   }
 
   private static Set<Long> ids(Set<String> ids) {

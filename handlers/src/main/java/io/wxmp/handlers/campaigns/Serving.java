@@ -70,7 +70,8 @@ public final class Serving {
   public record Ask(long userId, boolean personalised, Set<String> interestTags, Instant joinedAt,
       Set<Long> excludeItemIds, int pageSize, Set<Long> owned, Set<Long> memberOf) {}
 
-  public record Slot(long campaignId, long itemId, int position) {}
+  /** A served slot, with the id of the reservation it holds. */
+  public record Slot(long campaignId, long itemId, int position, String reservation) {}
 
   /** How many sponsored places a page of {@code pageSize} has: 2 in a page of 20, 1 in a page of 5..14. */
   public static int places(int pageSize) {
@@ -82,12 +83,25 @@ public final class Serving {
     if (places == 0) {
       return Future.succeededFuture(List.of());
     }
-    return active.current().compose(snap -> fill(ask, places, snap, 0))
-        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+    Future<List<Slot>> slots = active.current().compose(snap -> fill(ask, places, snap, 0));
+    return slots.timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .recover(failure -> {
           log.warn("sponsored slots left empty for user {}: {}", ask.userId(), failure.toString());
+          // reserved after the page went without them: give them back rather than hold them until they lapse
+          slots.onSuccess(late -> release(ask.userId(), late));
           return Future.succeededFuture(List.of());
         });
+  }
+
+  /** Gives back the reservations of slots that were not shown. Never fails: what is not given back lapses. */
+  public Future<Void> release(long userId, List<Slot> unused) {
+    if (unused.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return budgets.release(userId, unused).recover(failure -> {
+      log.warn("sponsored reservations not given back for user {} (they lapse): {}", userId, failure.toString());
+      return Future.succeededFuture();
+    });
   }
 
   private record UserFacts(Instant joinedAt, Set<Long> owned, Set<Long> memberOf) {}
@@ -121,10 +135,10 @@ public final class Serving {
           return attempt < RETRIES ? active.after(snap).compose(fresh -> fill(ask, places, fresh, attempt + 1))
               : Future.succeededFuture(List.<Slot>of());
         }
-        List<Slot> out = new ArrayList<>(reserved.campaigns().size());
-        for (Campaign c : reserved.campaigns()) {
+        List<Slot> out = new ArrayList<>(reserved.held().size());
+        for (Budgets.Held h : reserved.held()) {
           int position = Math.min(FIRST_POSITION + out.size() * SPACING, ask.pageSize() - 1);
-          out.add(new Slot(c.id(), c.itemId(), position));
+          out.add(new Slot(h.campaign().id(), h.campaign().itemId(), position, h.reservation()));
         }
         return Future.succeededFuture(out);
       });

@@ -394,9 +394,27 @@ public final class FeedService {
         return cursors.claim(ctx.userId(), ctx.feedId(), limit,
                 adsOk.stream().map(SponsoredSlots.Entry::itemId).toList(),
                 organicOk.stream().map(e -> Long.toString(e.item().id())).toList())
-            .map(claimed -> render(ctx, organicOk, adsOk, claimed, ordered.size(), limit));
+            .map(claimed -> {
+              releaseUnshown(ctx, adEntries, adsOk, claimed);
+              return render(ctx, organicOk, adsOk, claimed, ordered.size(), limit);
+            });
       });
     });
+  }
+
+  /** Gives back what the sponsored entries that this page does not show hold (not awaited: they lapse anyway). */
+  private void releaseUnshown(Context ctx, List<SponsoredSlots.Entry> all, List<SponsoredSlots.Entry> claimable,
+      FeedCursor.Claimed claimed) {
+    Set<SponsoredSlots.Entry> shown = new HashSet<>();
+    for (int i = 0; i < claimable.size(); i++) {
+      if (claimed.sponsored().get(i)) {
+        shown.add(claimable.get(i));
+      }
+    }
+    List<SponsoredSlots.Entry> unused = all.stream().filter(e -> !shown.contains(e)).toList();
+    if (!unused.isEmpty()) {
+      sponsored.release(ctx.userId(), unused);
+    }
   }
 
   private Future<List<SponsoredSlots.Entry>> sponsoredFor(Context ctx, Candidates candidates, int limit) {
@@ -407,14 +425,18 @@ public final class FeedService {
     Future<Set<String>> tags = !personal ? Future.succeededFuture(Set.of())
         : !candidates.tags().isEmpty() || candidates.vector() == null ? Future.succeededFuture(candidates.tags())
         : online.recentTags(ctx.userId()).recover(e -> Future.succeededFuture(Set.of()));
-    return tags.compose(t -> {
+    SponsoredSlots slots = sponsored;
+    Future<List<SponsoredSlots.Entry>> filled = tags.compose(t -> {
       float[] v = personal && candidates.vector() != null ? candidates.vector().vector() : null;
       SponsoredSlots.Request r = new SponsoredSlots.Request(ctx.userId(), personal, t, ctx.user().joinedAt(), v,
           exclude, limit, ctx.params(), strings(ctx.user().owned()), strings(ctx.user().memberOf()));
-      return sponsored.fill(r);
-    }).timeout(config.sponsoredTimeoutMs(), TimeUnit.MILLISECONDS)
+      return slots.fill(r);
+    });
+    return filled.timeout(config.sponsoredTimeoutMs(), TimeUnit.MILLISECONDS)
         .recover(e -> {
           log.debug("sponsored slots failed: {}", e.toString());
+          // entries that come after the page stopped waiting are never shown: what they hold goes back
+          filled.onSuccess(late -> slots.release(ctx.userId(), late));
           return Future.succeededFuture(List.of());
         });
   }

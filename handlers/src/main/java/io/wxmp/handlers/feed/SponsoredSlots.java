@@ -32,10 +32,25 @@ public interface SponsoredSlots {
     }
   }
 
-  /** One sponsored entry: the campaign, its item, and its index in the page (0-based). */
-  record Entry(String campaignId, String itemId, int position) {}
+  /**
+   * One sponsored entry: the campaign, its item, its index in the page (0-based), and what it holds of the
+   * campaign's budget (opaque to the feed; null when nothing).
+   */
+  record Entry(String campaignId, String itemId, int position, String reservation) {
+    public Entry(String campaignId, String itemId, int position) {
+      this(campaignId, itemId, position, null);
+    }
+  }
 
   Future<List<Entry>> fill(Request request);
+
+  /**
+   * Gives back what entries that the page did not show hold (the feed dropped them, could not claim them, or had
+   * stopped waiting), so that their budget and cap places serve other pages now instead of after they lapse.
+   */
+  default Future<Void> release(String userId, List<Entry> unused) {
+    return Future.succeededFuture();
+  }
 
   /** No campaigns: pages hold no sponsored entries. */
   SponsoredSlots NONE = r -> Future.succeededFuture(List.of());

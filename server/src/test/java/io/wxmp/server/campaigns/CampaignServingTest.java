@@ -317,6 +317,23 @@ class CampaignServingTest {
   }
 
   @Test
+  void aSlotThePageDidNotShowIsGivenBackAtOnce() throws Exception {
+    // 1 fen a day: one slot at a time; a cap of one: one place for the user
+    String c = campaign(CampaignFixtures.campaignBody(CampaignFixtures.publishedItem(stack, merchant, List.of()),
+        "cpm", 1_000, 1, 1).put("frequencyCap", new JsonObject().put("impressions", 1).put("perHours", 24)));
+    long user = newUser();
+    List<SponsoredSlots.Entry> page = fill(one, ask(user));
+    assertThat(serves(page, c)).isTrue();
+    assertThat(serves(fill(two, ask(newUser())), c)).isFalse(); // the budget is held by the first page's slot
+    assertThat(serves(fill(two, ask(user)), c)).isFalse();
+    one.campaigns().slots().release(Long.toString(user), page).await(10, TimeUnit.SECONDS); // the page dropped it
+    one.campaigns().slots().release(Long.toString(user), page).await(10, TimeUnit.SECONDS); // twice: nothing more
+    assertThat(serves(fill(two, ask(user)), c)).isTrue();
+    assertThat(serves(fill(one, ask(newUser())), c)).isFalse(); // held again, by that one
+    assertThat(ledgerSpend(c)).isZero();
+  }
+
+  @Test
   void totalBudgetNeverExceededUnderTwoHundredConcurrentPagesOnTwoServers() throws Exception {
     // CPM 1,000 fen = 1 fen an impression; 50 fen buys 50 impressions
     String c = campaign("cpm", 1_000, 50, 50);
