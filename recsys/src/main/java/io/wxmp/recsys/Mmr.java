@@ -58,41 +58,75 @@ public final class Mmr {
     }
     double[] maxSim = new double[n];
     java.util.Arrays.fill(maxSim, Double.NEGATIVE_INFINITY);
-    boolean[] taken = new boolean[n];
+    // The candidates not picked yet, in index order (so the first best wins a tie, as with a scan of all n).
+    int[] rest = new int[n];
+    for (int i = 0; i < n; i++) {
+      rest[i] = i;
+    }
+    int left = n;
     for (int pick = 0; pick < m; pick++) {
-      int best = -1;
+      int at = -1;
       double bestValue = Double.NEGATIVE_INFINITY;
-      for (int i = 0; i < n; i++) {
-        if (taken[i]) {
-          continue;
-        }
+      for (int j = 0; j < left; j++) {
+        int i = rest[j];
         double value = pick == 0 ? rel[i] : lambda * rel[i] - (1 - lambda) * maxSim[i];
         if (value > bestValue) {
           bestValue = value;
-          best = i;
+          at = j;
         }
       }
-      taken[best] = true;
+      int best = rest[at];
+      System.arraycopy(rest, at + 1, rest, at, left - at - 1);
+      left--;
       out[pick] = best;
       float[] b = vectors[best];
-      for (int i = 0; i < n; i++) {
-        if (taken[i]) {
-          continue;
+      double nb = norm[best];
+      // Four dot products at a time: four independent sums (each in the same order as one at a time, so the same
+      // values), which the CPU overlaps instead of waiting on one chain of additions.
+      int j = 0;
+      for (; j + 4 <= left; j += 4) {
+        int i0 = rest[j];
+        int i1 = rest[j + 1];
+        int i2 = rest[j + 2];
+        int i3 = rest[j + 3];
+        float[] a0 = vectors[i0];
+        float[] a1 = vectors[i1];
+        float[] a2 = vectors[i2];
+        float[] a3 = vectors[i3];
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        for (int x = 0; x < d; x++) {
+          double bx = b[x];
+          s0 += (double) a0[x] * bx;
+          s1 += (double) a1[x] * bx;
+          s2 += (double) a2[x] * bx;
+          s3 += (double) a3[x] * bx;
         }
-        double sim = 0;
-        if (norm[i] > 0 && norm[best] > 0) {
-          double dot = 0;
-          float[] a = vectors[i];
-          for (int x = 0; x < d; x++) {
-            dot += (double) a[x] * b[x];
-          }
-          sim = dot / (norm[i] * norm[best]);
+        similar(maxSim, norm, i0, nb, s0);
+        similar(maxSim, norm, i1, nb, s1);
+        similar(maxSim, norm, i2, nb, s2);
+        similar(maxSim, norm, i3, nb, s3);
+      }
+      for (; j < left; j++) {
+        int i = rest[j];
+        float[] a = vectors[i];
+        double dot = 0;
+        for (int x = 0; x < d; x++) {
+          dot += (double) a[x] * b[x];
         }
-        if (sim > maxSim[i]) {
-          maxSim[i] = sim;
-        }
+        similar(maxSim, norm, i, nb, dot);
       }
     }
     return out;
+  }
+
+  /** Raises maxSim[i] to the cosine of i with the item just picked (norm nb, dot product dot); 0 for a zero vector. */
+  private static void similar(double[] maxSim, double[] norm, int i, double nb, double dot) {
+    double sim = norm[i] > 0 && nb > 0 ? dot / (norm[i] * nb) : 0;
+    if (sim > maxSim[i]) {
+      maxSim[i] = sim;
+    }
   }
 }

@@ -103,13 +103,34 @@ public final class FeedService {
     return experiments;
   }
 
-  /** One entry of a page being built. */
-  private record Entry(CatalogueItem item, Reason reason) {}
+  /**
+   * One entry of a page being built: its reason fixed, or (a ranked entry) worked out from {@code because} only when
+   * the entry is rendered, so the few hundred candidates behind the page cost no similarity computations.
+   */
+  private record Entry(CatalogueItem item, Reason fixed, Because because) {
+    Entry(CatalogueItem item, Reason reason) {
+      this(item, reason, null);
+    }
 
-  /** What one page request knows once its reads are back. */
+    Reason reason() {
+      return fixed != null ? fixed : because.reasonFor(item);
+    }
+  }
+
+  /** The user's own items a "similar" reason may name, with their vectors in the page's model. */
+  private record Because(ServingModel model, List<CatalogueItem> items, List<float[]> vectors) {
+    Reason reasonFor(CatalogueItem item) {
+      return similarReason(item, model.vector(item.id()), items, vectors);
+    }
+  }
+
+  /**
+   * What one page request knows once its reads are back; {@code storedVector} and {@code recentTags} were asked for
+   * with the first reads (one round trip fewer on the way to ranking), and are used only where the page needs them.
+   */
   private record Context(String userId, String feedId, boolean newFeed, FeedRepository.UserState user,
       Set<Long> excluded, List<String> trending, FeedParams params, FeedExperiments.Arm arm, ServingModel model,
-      Catalogue.Snapshot snap) {}
+      Catalogue.Snapshot snap, Future<UserVectors.Stored> storedVector, Future<Set<String>> recentTags) {}
 
   public Future<JsonObject> page(long userIdLong, int limit, String cursorPosition) {
     String userId = Long.toString(userIdLong);
@@ -128,6 +149,8 @@ public final class FeedService {
     Future<FeedExperiments.Arm> arm = experiments.armFor(userId).timeout(config.sponsoredTimeoutMs(),
         TimeUnit.MILLISECONDS).recover(e -> Future.succeededFuture(null));
     Future<List<String>> popular = trending();
+    Future<UserVectors.Stored> storedVector = model == null ? Future.succeededFuture() : userVectors.get(userId);
+    Future<Set<String>> recentTags = online.recentTags(userId).recover(e -> Future.succeededFuture(Set.of()));
     return Future.all(user, served, unclicked, arm, popular).compose(all -> {
       FeedExperiments.Arm a = arm.result();
       FeedParams params = a == null || a.params() == null ? FeedParams.defaults() : a.params();
@@ -146,7 +169,7 @@ public final class FeedService {
       });
       // Only the current version is loaded: an arm that names another version is served the current one.
       Context ctx = new Context(userId, feedId, newFeed, user.result(), excluded, popular.result(), params, a, model,
-          snap);
+          snap, storedVector, recentTags);
       return candidates(ctx).compose(c -> assemble(ctx, c, limit));
     });
   }
@@ -179,7 +202,7 @@ public final class FeedService {
    * answers kept in PostgreSQL (the online state expired or lost them).
    */
   private Future<Set<String>> coldTags(Context ctx) {
-    return online.recentTags(ctx.userId()).recover(e -> Future.succeededFuture(Set.of())).compose(tags ->
+    return ctx.recentTags().compose(tags ->
         !tags.isEmpty() ? Future.succeededFuture(tags)
             : repo.interestTags(Long.parseLong(ctx.userId()), COLD_TAGS).recover(e -> Future.succeededFuture(Set.of())));
   }
@@ -190,7 +213,7 @@ public final class FeedService {
     if (m == null) {
       return Future.succeededFuture(null);
     }
-    return userVectors.get(ctx.userId()).compose(stored -> {
+    return ctx.storedVector().compose(stored -> {
       if (stored != null && m.version().equals(stored.version())) {
         return Future.succeededFuture(stored);
       }
@@ -261,9 +284,10 @@ public final class FeedService {
         becauseVectors.add(bv);
       }
     }
+    Because reasons = new Because(m, because, becauseVectors);
     List<Entry> out = new ArrayList<>(ranked.size());
     for (CatalogueItem item : ranked) {
-      out.add(new Entry(item, similarReason(item, m.vector(item.id()), because, becauseVectors)));
+      out.add(new Entry(item, null, reasons));
     }
     return out;
   }
@@ -424,7 +448,7 @@ public final class FeedService {
     // tags for targeting: those the cold path read, else the user's recent ones (none without personalisation)
     Future<Set<String>> tags = !personal ? Future.succeededFuture(Set.of())
         : !candidates.tags().isEmpty() || candidates.vector() == null ? Future.succeededFuture(candidates.tags())
-        : online.recentTags(ctx.userId()).recover(e -> Future.succeededFuture(Set.of()));
+        : ctx.recentTags();
     SponsoredSlots slots = sponsored;
     Future<List<SponsoredSlots.Entry>> filled = tags.compose(t -> {
       float[] v = personal && candidates.vector() != null ? candidates.vector().vector() : null;

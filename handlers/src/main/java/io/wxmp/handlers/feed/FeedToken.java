@@ -83,13 +83,23 @@ public record FeedToken(String tokenId, String userId, String itemId, int positi
     }
   }
 
+  /** Each thread's HMAC, initialised with the key it last signed with (a page signs 20 tokens with one key). */
+  private static final ThreadLocal<KeyedMac> MACS = new ThreadLocal<>();
+
+  private record KeyedMac(byte[] key, Mac mac) {}
+
   private static byte[] mac(byte[] key, byte[] payload) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(payload);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
+    KeyedMac m = MACS.get();
+    if (m == null || !java.util.Arrays.equals(m.key(), key)) {
+      try {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key, "HmacSHA256"));
+        m = new KeyedMac(key.clone(), mac);
+        MACS.set(m);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is not available", e);
+      }
     }
+    return m.mac().doFinal(payload); // doFinal leaves the Mac reset, with its key, for the next token
   }
 }
