@@ -36,7 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Everything runs in one JVM on one machine (embedded PostgreSQL and Redis, the server with two HTTP event loops,
  * the client on its own Vert.x), so the client's CPU is part of the cost. Options (system properties):
- * {@code -Ditems -Dusers -Dsessions=2000 -Dconcurrency=64 -Dseconds=15 -Dfractions=0.25,0.5,0.75,1.0}.
+ * {@code -Ditems -Dusers -Dsessions=2000 -Dconcurrency=64 -Dseconds=15 -Dfractions=0.25,0.5,0.75,1.0}, 
+ * {@code -Depochs} (training epochs, default the server's 16: fewer make a run short enough to repeat) and
+ * {@code -Dsettings=K=V,...} (server settings, e.g. a longer {@code WXMP_PG_QUERY_TIMEOUT_MS} on a loaded machine).
  */
 public final class FeedBench {
   private FeedBench() {}
@@ -56,6 +58,22 @@ public final class FeedBench {
     System.out.printf("load average at the start: %s%n", loadAverage());
     TestStack stack = TestStack.create();
     try {
+      String epochs = System.getProperty("epochs");
+      String extra = System.getProperty("settings", "");
+      if (epochs != null || !extra.isBlank()) {
+        // fewer training epochs make a shorter run (the vectors' shape, and so the serving cost, is the same);
+        // settings: K=V,... for the server (a longer WXMP_PG_QUERY_TIMEOUT_MS for training on a loaded machine)
+        stack.stopServer();
+        if (epochs != null) {
+          stack.settings.put("WXMP_FEED_TRAIN_EPOCHS", epochs);
+        }
+        for (String kv : extra.split(",")) {
+          if (kv.contains("=")) {
+            stack.settings.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+          }
+        }
+        stack.startServer();
+      }
       long t = System.nanoTime();
       plant(stack, items, users);
       System.out.printf("planted in %.1f s: %,d events%n", (System.nanoTime() - t) / 1e9,
@@ -63,6 +81,9 @@ public final class FeedBench {
       t = System.nanoTime();
       FeedTrainer.Run run = stack.server().feed().trainer().start().await(60, TimeUnit.SECONDS);
       ModelStore.ModelRow model = run.finished().await(60, TimeUnit.MINUTES);
+      if (!"serving".equals(model.status())) {
+        throw new IllegalStateException("training failed: " + model.status() + " " + model.error());
+      }
       System.out.printf("trained %s (%s) in %.1f s wall (trainSeconds %s): %s users, %s items, metrics %s%n",
           model.version(), model.status(), (System.nanoTime() - t) / 1e9,
           model.metrics() == null ? "-" : model.metrics().getValue("trainSeconds"), model.users(), model.items(),
@@ -70,7 +91,9 @@ public final class FeedBench {
       stack.server().feed().refresh().await(10, TimeUnit.MINUTES);
       System.out.printf("serving %s%n", stack.server().feed().serving().current().version());
 
+      t = System.nanoTime();
       List<String> tokens = login(stack, sessions, users);
+      System.out.printf("logged in %,d sessions in %.1f s%n", tokens.size(), (System.nanoTime() - t) / 1e9);
       Vertx vertx = stack.clientVertx;
       HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
           new PoolOptions().setHttp1MaxSize(concurrency * 4).setMaxWaitQueueSize(-1));
@@ -141,6 +164,7 @@ public final class FeedBench {
   /** {@code inFlight} POST /events of {@link #BATCH} events each (ten impressions, clicks, dwells, ...). */
   static Result closedLoopPost(HttpClient client, int port, List<String> tokens, long firstItem, int items,
       int inFlight, int seconds) throws Exception {
+    mark("closed loop POST /api/v1/events for " + seconds + " s");
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long[] latencies = new long[4_000_000];
     AtomicInteger n = new AtomicInteger();
@@ -315,9 +339,15 @@ public final class FeedBench {
         r.errors());
   }
 
+  /** A line on stderr with the wall-clock time a phase starts (to cut a profile of the whole run into phases). */
+  static void mark(String phase) {
+    System.err.printf("# %s %s%n", java.time.LocalTime.now(java.time.ZoneOffset.UTC), phase);
+  }
+
   /** {@code inFlight} requests at all times for {@code seconds}. */
   static Result closedLoop(HttpClient client, int port, String path, List<String> tokens, int inFlight, int seconds)
       throws Exception {
+    mark("closed loop " + path + " for " + seconds + " s");
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long[] latencies = new long[4_000_000];
     AtomicInteger n = new AtomicInteger();
@@ -354,6 +384,7 @@ public final class FeedBench {
   /** Requests started at a fixed rate for {@code seconds}; latency from each one's scheduled start. */
   static Result openLoop(Vertx v, HttpClient client, int port, String path, List<String> tokens, double rate, int seconds)
       throws Exception {
+    mark(String.format(Locale.ROOT, "open loop %s at %.0f/s for %d s", path, rate, seconds));
     long total = Math.max(1, (long) (rate * seconds));
     long[] latencies = new long[(int) Math.min(total, 4_000_000)];
     AtomicInteger n = new AtomicInteger();
