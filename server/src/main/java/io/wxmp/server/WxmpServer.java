@@ -202,6 +202,11 @@ public final class WxmpServer {
       Feed feed = new Feed(vertx, pg, redis, ranking, events.online(), events.online().weights(), feedTokenKey,
           campaigns.slots(), experiments, registry, feedConfig, role.ranking());
       events.listeners().add(feed.foldInListener()); // the next page ranks with the user's re-solved vector
+      // a batch's published items are known from the feed's catalogue copy, without a lookup in PostgreSQL
+      events.service().usePublishedItems(id -> {
+        io.wxmp.handlers.feed.CatalogueItem item = feed.catalogue().snapshot().get(id);
+        return item == null ? null : item.tags();
+      });
       auth.forgetters().add(userId -> events.online().forget(Long.toString(userId)));
       auth.forgetters().add(feed::forget);
       NotificationRelay relay = new NotificationRelay(vertx, pg, deps.wechat(), upstream, relayConfig);

@@ -53,6 +53,14 @@ public final class EventService {
     return online;
   }
 
+  /**
+   * Where a batch's items are found without a database lookup: the tags of an item this server knows to be published
+   * (the feed's catalogue copy), else null.
+   */
+  public void usePublishedItems(java.util.function.LongFunction<List<String>> tagsOfPublished) {
+    items.usePublished(tagsOfPublished);
+  }
+
   /** 429 with Retry-After when the user is over the rate limit. */
   public Future<Void> admit(long userId) {
     return limiter.acquire(Long.toString(userId));

@@ -42,8 +42,35 @@ final class KnownItems {
         });
   }
 
+  /**
+   * The server's own copy of the published items (the feed's catalogue): the tags of an item in it, else null. An
+   * item there needs no lookup; the others (not published now, or not yet in the copy) are looked up as before.
+   */
+  private volatile java.util.function.LongFunction<List<String>> published = id -> null;
+
+  void usePublished(java.util.function.LongFunction<List<String>> source) {
+    this.published = source;
+  }
+
   /** The tags of each known item among {@code ids}; unknown ids are absent. */
   Future<Map<Long, List<String>>> tags(Set<Long> ids) {
-    return Future.fromCompletionStage(cache.getAll(ids), vertx.getOrCreateContext());
+    java.util.function.LongFunction<List<String>> local = published;
+    Map<Long, List<String>> found = new java.util.HashMap<>();
+    Set<Long> rest = new java.util.HashSet<>();
+    for (Long id : ids) {
+      List<String> tags = local.apply(id);
+      if (tags != null) {
+        found.put(id, tags);
+      } else {
+        rest.add(id);
+      }
+    }
+    if (rest.isEmpty()) {
+      return Future.succeededFuture(found);
+    }
+    return Future.fromCompletionStage(cache.getAll(rest), vertx.getOrCreateContext()).map(looked -> {
+      found.putAll(looked);
+      return found;
+    });
   }
 }
