@@ -7,6 +7,7 @@
 #   bench/plain.sh --base <commit>         # also builds <commit> in a temporary git worktree and measures it first,
 #                                          # then this checkout, in the same run (the worktree is removed after)
 #   JAR=path/to/wxmp-dev.jar bench/plain.sh  # measure a jar as it is (it runs in dev mode)
+#   BASE_JAR=path/to/base.jar bench/plain.sh  # also measure a base jar built earlier, first, in the same run
 #
 # Options (environment): CONNECTIONS (32), THREADS (2), SECONDS_WARM (10), SECONDS_RUN (20), ROUNDS (3),
 # LEDGER_ROWS (200: points ledger rows given to the measured user, as a user who played for a while has),
@@ -55,6 +56,15 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# CPU ticks (1/100 s) of the server, its PostgreSQL (the postmaster and its backends) and its Redis, summed over
+# their threads: "java pg redis"
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_ticks() { # $1: server pid, $2: postmaster pid, $3: redis pid
+  local pg=0 p
+  for p in $2 $(pgrep -P "$2"); do pg=$((pg + $(ticks "$p"))); done
+  echo "$(ticks "$1") $pg $(ticks "$3")"
+}
+
 # wrk's summary: requests/s, p50 ms, p99 ms
 wrk_run() { # $1: seconds, $2: url, rest: headers
   local secs=$1
@@ -67,7 +77,8 @@ wrk_run() { # $1: seconds, $2: url, rest: headers
                      if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 } return v }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
     /Non-2xx/ { bad = $NF } /Socket errors/ { err = $0 }
-    END { printf "%.0f %.2f %.2f %s\n", rps, p50, p99, (bad == "" ? 0 : bad) }'
+    /requests in/ { n = $1 }
+    END { printf "%.0f %.2f %.2f %s %d\n", rps, p50, p99, (bad == "" ? 0 : bad), n }'
 }
 
 measure() { # $1: label, $2: jar
@@ -98,6 +109,9 @@ measure() { # $1: label, $2: jar
     $JAVA -cp "$jar" bench/PlainSql.java "$pgport" "INSERT INTO points_ledger (user_id, source_key, delta, reason)
       SELECT $uid, 'bench:' || g, 1, 'bench' FROM generate_series(1, $LEDGER_ROWS) g"
   fi
+  local pgpid redispid
+  pgpid=$(sed -n 1p "$dir/data/pg/postmaster.pid")
+  redispid=$(pgrep -f "redis-server.*:$redis" | head -1)
   local points
   points=$(curl -sf "$api/me" -H "Authorization: Bearer $token" | jq -r .points)
   echo "  $label: server up on :$http, user $uid, $points points; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -105,7 +119,14 @@ measure() { # $1: label, $2: jar
     wrk_run "$SECONDS_WARM" "http://127.0.0.1:$http/health/live" >/dev/null
     echo "$label|/health/live|$round|$(wrk_run "$SECONDS_RUN" "http://127.0.0.1:$http/health/live")" >>"$WORK/results"
     wrk_run "$SECONDS_WARM" "$api/me" "Authorization: Bearer $token" >/dev/null
-    echo "$label|GET /api/v1/me|$round|$(wrk_run "$SECONDS_RUN" "$api/me" "Authorization: Bearer $token")" >>"$WORK/results"
+    local before after me
+    before=$(cpu_ticks "$pid" "$pgpid" "$redispid")
+    me=$(wrk_run "$SECONDS_RUN" "$api/me" "Authorization: Bearer $token")
+    after=$(cpu_ticks "$pid" "$pgpid" "$redispid")
+    # server CPU per answered request, in microseconds: the JVM, PostgreSQL, Redis
+    me="$me $(echo "$before $after ${me##* }" | awk '{ n = $7 > 0 ? $7 : 1
+      printf "%.0f %.0f %.0f", ($4 - $1) * 1e4 / n, ($5 - $2) * 1e4 / n, ($6 - $3) * 1e4 / n }')"
+    echo "$label|GET /api/v1/me|$round|$me" >>"$WORK/results"
     echo "  $label round $round done; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   done
   kill "$pid"
@@ -126,6 +147,9 @@ if [[ -n "$BASE" ]]; then
   fi
   git worktree remove --force "$BASE_TREE"
   BASE_TREE=""
+elif [[ -n "${BASE_JAR:-}" ]]; then
+  cp "$BASE_JAR" "$WORK/base.jar"
+  BASE=$BASE_JAR
 fi
 if [[ -z "${JAR:-}" ]]; then
   if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
@@ -140,7 +164,7 @@ measure this "$JAR"
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_RUN}s --latency (after ${SECONDS_WARM}s warm-up), $ROUNDS rounds, $(nproc) cores, $($JAVA -version 2>&1 | head -1)"
 echo
-echo "| build | path | round | requests/s | p50 ms | p99 ms | non-2xx |"
-echo "|---|---|---:|---:|---:|---:|---:|"
-awk -F'|' '{ split($4, r, " "); printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, r[1], r[2], r[3], r[4] }' \
-  "$WORK/results"
+echo "| build | path | round | requests/s | p50 ms | p99 ms | non-2xx | CPU µs/request: JVM, PostgreSQL, Redis |"
+echo "|---|---|---:|---:|---:|---:|---:|---|"
+awk -F'|' '{ split($4, r, " "); printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, r[1], r[2], r[3], r[4],
+  (r[6] == "" ? "" : r[6] ", " r[7] ", " r[8]) }' "$WORK/results"
