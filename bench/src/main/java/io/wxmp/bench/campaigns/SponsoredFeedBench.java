@@ -31,10 +31,13 @@ import java.util.function.IntFunction;
  * and with {@code campaigns} active ones; prints pages/s and p50/p99 per round and the ratio of the medians.
  *
  * <p>Part 2, budget accuracy: the big campaigns paused, 10 campaigns with budgets of a few tens of fen; clients read
- * pages and send every sponsored entry's impression (and a click for every other one) with its token, each twice,
- * until no sponsored entry has been served for 5 s; then the ledger's spend per campaign against its budgets.
+ * pages and send every sponsored entry's impression and click with its token, each twice, until no sponsored entry
+ * has been served for 5 s; then per campaign the ledger's spend against its budgets (overspend), whether the budget
+ * is exhausted (not one more slot fits), how many entries were served after its last billed event, and how many
+ * billable events billed nothing because the budget was full.
  *
- * <p>Options (system properties): {@code -Dcampaigns=50 -Dusers=200 -Dconcurrency=32 -Dseconds=10 -Drounds=3}.
+ * <p>Options (system properties): {@code -Dcampaigns=50 -Dusers=200 -Dconcurrency=32 -Dseconds=10 -Drounds=3},
+ * {@code -Dpart1=false} to run part 2 alone.
  */
 public final class SponsoredFeedBench {
   private static final String[] TAGS = {"tea", "coffee", "history", "wechat", "pay", "backend", "vertx", "design",
@@ -89,7 +92,8 @@ public final class SponsoredFeedBench {
         throw new IllegalStateException("GET /feed answered " + firstStatus);
       }
 
-      // ---- part 1 ----
+      // ---- part 1 ---- (-Dpart1=false skips it, to look at part 2 alone)
+      if (Boolean.parseBoolean(System.getProperty("part1", "true"))) {
       List<Double> none = new ArrayList<>();
       List<Double> with = new ArrayList<>();
       List<Long> noneP99 = new ArrayList<>();
@@ -113,6 +117,7 @@ public final class SponsoredFeedBench {
       System.out.printf("median pages/s: none %.1f, with %d campaigns %.1f -> ratio %.3f (cost %.1f %%); "
               + "median p99: %d ms vs %d ms%n", median(none), campaigns, median(with), median(with) / median(none),
           100 * (1 - median(with) / median(none)), medianLong(noneP99), medianLong(withP99));
+      }
 
       // ---- part 2 ----
       setStatus(stack, big, "paused");
@@ -163,6 +168,7 @@ public final class SponsoredFeedBench {
             r.getString("bid_model"), r.getLong("bid_fen"), r.getLong("budget_total_fen"),
             r.getLong("budget_daily_fen"), ledger, r.getLong("billed"), r.getLong("unbilled"), full ? "yes" : "no",
             times.size(), lastBilled == null ? "-" : Long.toString(lastServed - lastBilled), after, over);
+        System.out.printf("  redis cache: %s%n", redisState(stack, id));
         if (ledger != r.getLong("spent_millifen")) {
           throw new IllegalStateException("campaign " + id + ": ledger " + ledger + " != spent " + r.getLong("spent_millifen"));
         }
@@ -247,6 +253,37 @@ public final class SponsoredFeedBench {
 
   /** {@code served}: per campaign, when (epoch ms, as the client received the page) each of its entries was served. */
   record Saturation(long pages, long sponsored, long events, double seconds, java.util.Map<Long, List<Long>> served) {}
+
+  /** What Redis holds for a campaign's serving now: each key and its value (or its size for sets and hashes). */
+  static String redisState(TestStack stack, long campaignId) {
+    io.vertx.redis.client.Redis client = stack.redisClient();
+    try {
+      io.vertx.redis.client.RedisAPI redis = io.vertx.redis.client.RedisAPI.api(client);
+      List<String> names = new ArrayList<>();
+      redis.keys(io.wxmp.handlers.campaigns.Budgets.keyPattern(campaignId)).await(10, TimeUnit.SECONDS)
+          .forEach(k -> names.add(k.toString()));
+      java.util.Collections.sort(names);
+      StringBuilder out = new StringBuilder();
+      for (String k : names) {
+        if (k.contains(":ures:") || k.contains(":cap:")) {
+          continue;
+        }
+        String type = redis.type(k).await(10, TimeUnit.SECONDS).toString();
+        String value = switch (type) {
+          case "string" -> redis.get(k).await(10, TimeUnit.SECONDS).toString();
+          case "zset" -> "zset of " + redis.zcard(k).await(10, TimeUnit.SECONDS);
+          case "hash" -> "hash of " + redis.hlen(k).await(10, TimeUnit.SECONDS);
+          default -> type;
+        };
+        out.append(k.substring(k.lastIndexOf(campaignId + ":"))).append('=').append(value).append("; ");
+      }
+      return out.toString();
+    } catch (Exception e) {
+      return e.toString();
+    } finally {
+      client.close();
+    }
+  }
 
   /** The campaign of a sponsored entry, as the page names it. */
   static long campaignOf(JsonObject ad) {
