@@ -49,6 +49,11 @@ public final class Messages {
 
   private Messages() {}
 
+  /** Every error code the server sends: each has its Chinese line here and a place in openapi.yaml's Error. */
+  public static java.util.Set<String> codes() {
+    return ZH.keySet();
+  }
+
   /** True when {@code Accept-Language} asks for English before Chinese (q-values honoured). */
   public static boolean english(String acceptLanguage) {
     if (acceptLanguage == null || acceptLanguage.isBlank()) {

@@ -70,7 +70,8 @@ class HttpHardeningTest {
     Reply r = stack.api.get("/api/v1/items?tag=" + "x".repeat(9_000), null);
     assertThat(r.status()).isEqualTo(414);
     assertThat(r.errorCode()).isEqualTo("uri_too_long");
-    assertThat(r.json().getJsonObject("error").getString("message")).isNotBlank();
+    assertThat(r.json().getJsonObject("error").getString("message")).as("Chinese by default (API.md Conventions)")
+        .isEqualTo("请求地址过长。");
     assertThat(r.headers().get("Content-Type")).startsWith("application/json");
     assertThat(stack.api.get("/health/live", null).status()).as("the server still answers").isEqualTo(200);
   }
@@ -81,6 +82,7 @@ class HttpHardeningTest {
         MultiMap.caseInsensitiveMultiMap().add("X-Filler", "y".repeat(20_000)));
     assertThat(r.status()).isEqualTo(431);
     assertThat(r.errorCode()).isEqualTo("headers_too_large");
+    assertThat(r.json().getJsonObject("error").getString("message")).isEqualTo("请求头过大。");
     assertThat(r.headers().get("Content-Type")).startsWith("application/json");
   }
 
