@@ -166,7 +166,7 @@ class DevModeCrashTest {
       Optional<String> ready = Files.readAllLines(log).stream().filter(l -> l.startsWith("READY ")).findFirst();
       if (ready.isPresent()) {
         String[] ports = ready.get().split(" ");
-        return new Server(p, new Http(client, Integer.parseInt(ports[1])), new Http(client, Integer.parseInt(ports[2])),
+        return new Server(p, new Http(client, Integer.parseInt(ports[1])), Http.sandbox(client, Integer.parseInt(ports[2])),
             Integer.parseInt(ports[3]), dir);
       }
       if (!p.isAlive() || System.currentTimeMillis() > deadline) {

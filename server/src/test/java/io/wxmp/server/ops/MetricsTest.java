@@ -5,18 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
+import io.wxmp.server.testkit.Contract;
+import io.wxmp.server.testkit.Http;
 import io.wxmp.server.testkit.Reply;
 import io.wxmp.server.testkit.TestStack;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -166,41 +165,22 @@ class MetricsTest {
   }
 
   private static Future<?> call(String[] op, String token) {
-    String path = op[1].replace("{id}", Long.toString(1_000_000 + (long) (Math.random() * 1e6)))
-        .replace("{attemptId}", "7");
+    String path = op[1].replaceAll("\\{attemptId}", "7").replaceAll("\\{[A-Za-z]+}",
+        Long.toString(1_000_000 + (long) (Math.random() * 1e6)));
     return call(HttpMethod.valueOf(op[0].toUpperCase()), path, token);
   }
 
+  /** Through the testkit's client, so that these answers are held to openapi.yaml like every other. */
   private static Future<?> call(HttpMethod method, String path, String token) {
-    HttpRequest<Buffer> request = raw.request(method, stack.apiPort(), "127.0.0.1", path).timeout(30_000);
-    if (token != null) {
-      request.putHeader("Authorization", "Bearer " + token);
-    }
-    Future<?> sent = method == HttpMethod.GET || method == HttpMethod.DELETE ? request.send()
-        : request.putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{}"));
-    return sent.otherwiseEmpty();
+    Buffer body = method == HttpMethod.GET || method == HttpMethod.DELETE ? null : Buffer.buffer("{}");
+    return new Http(raw, stack.apiPort()).sendAsync(method, path, token, body, null).otherwiseEmpty();
   }
 
-  /** (method, path) of every operation in openapi.yaml, paths under /api/v1 unless they are operations paths. */
-  private static List<String[]> operations() throws IOException {
-    String yaml;
-    try (InputStream in = MetricsTest.class.getResourceAsStream("/openapi.yaml")) {
-      yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
+  /** (method, absolute path template) of every operation in openapi.yaml. */
+  private static List<String[]> operations() {
     List<String[]> ops = new ArrayList<>();
-    String path = null;
-    boolean inPaths = false;
-    for (String line : yaml.split("\n")) {
-      if (line.startsWith("paths:")) {
-        inPaths = true;
-      } else if (!line.startsWith(" ") && !line.isBlank()) {
-        inPaths = false;
-      } else if (inPaths && line.matches("  /\\S*:\\s*")) {
-        path = line.trim().replaceAll(":$", "");
-      } else if (inPaths && path != null && line.matches("    (get|post|put|patch|delete):.*")) {
-        String method = line.trim().replaceAll(":.*", "");
-        ops.add(new String[] {method, path.startsWith("/media/") ? path : "/api/v1" + path});
-      }
+    for (Contract.Operation op : Contract.get().operations()) {
+      ops.add(new String[] {op.method().name().toLowerCase(), op.template()});
     }
     return ops;
   }

@@ -2,12 +2,16 @@ package io.wxmp.server.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonObject;
+import io.wxmp.handlers.common.Messages;
+import io.wxmp.server.testkit.Contract;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
@@ -70,6 +74,26 @@ class OpenApiDocumentTest {
     }));
     assertThat(missing).as("operations without an operationId").isEmpty();
     assertThat(repeated).as("operationIds used twice").isEmpty();
+  }
+
+  /** The document is valid OpenAPI 3.1 (vertx-openapi's copy of the official meta-schema): Contract refuses others. */
+  @Test
+  void isAValidOpenApi31Document() {
+    assertThat(Contract.get().operations()).hasSizeGreaterThan(60);
+  }
+
+  /** The Error schema's code enum is exactly the codes the server has messages for: no code left undocumented. */
+  @Test
+  void everyErrorCodeIsDocumented() {
+    JsonObject code = Contract.rawDocument().getJsonObject("components").getJsonObject("schemas")
+        .getJsonObject("Error").getJsonObject("properties").getJsonObject("error").getJsonObject("properties")
+        .getJsonObject("code");
+    Set<String> documented = new TreeSet<>();
+    code.getJsonArray("enum").forEach(c -> documented.add(c.toString()));
+    assertThat(documented).isEqualTo(new TreeSet<>(Messages.codes()));
+    for (String c : documented) {
+      assertThat(code.getString("description")).as("the description says when " + c + " is sent").contains(c);
+    }
   }
 
   /** A GET that takes a cursor answers {"items": [...], "nextCursor"}: no other array name. */

@@ -180,6 +180,10 @@ class ProductionStartTest {
         java.net.http.HttpResponse<String> ready = client.send(readyRequest,
             java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(ready.statusCode()).isEqualTo(200);
+        io.vertx.core.MultiMap readyHeaders = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+        ready.headers().map().forEach(readyHeaders::add);
+        assertThat(io.wxmp.server.testkit.Contract.get().check(io.vertx.core.http.HttpMethod.GET, "/health/ready",
+            ready.statusCode(), readyHeaders, io.vertx.core.buffer.Buffer.buffer(ready.body()))).isNull();
         assertThat(new io.vertx.core.json.JsonObject(ready.body()).getJsonObject("checks").getString("ranking"))
             .isEqualTo("up");
         if (kill) {

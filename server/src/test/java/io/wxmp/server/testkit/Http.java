@@ -8,16 +8,46 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.net.URI;
 import java.util.concurrent.TimeUnit;
 
-/** A small blocking HTTP client over Vert.x's WebClient, for tests that read top to bottom. */
+/**
+ * A small blocking HTTP client over Vert.x's WebClient, for tests that read top to bottom. Every request goes through
+ * {@link #sendAsync}, and every answer from wxmp is validated there against openapi.yaml ({@link Contract}): an answer
+ * the document does not allow fails the request (and the test, see {@link ContractViolations}).
+ */
 public final class Http {
   private final WebClient client;
   private final int port;
+  private final boolean checked;
+  private final Contract.Port surface;
 
+  /** A client of a wxmp server's public port: its answers are held to openapi.yaml. */
   public Http(WebClient client, int port) {
+    this(client, port, true, Contract.Port.PUBLIC);
+  }
+
+  private Http(WebClient client, int port, boolean checked, Contract.Port surface) {
     this.client = client;
     this.port = port;
+    this.checked = checked;
+    this.surface = surface;
+    if (checked) {
+      Contract.get(); // loaded here, where the test's thread may wait, not on the event loop of the first answer
+    }
+  }
+
+  /**
+   * A client of the WeChat sandbox's control port: another service, whose API is API.md's sandbox section and not
+   * openapi.yaml, so its answers are not validated. The only unchecked client.
+   */
+  public static Http sandbox(WebClient client, int port) {
+    return new Http(client, port, false, Contract.Port.PUBLIC);
+  }
+
+  /** A client of a wxmp server's management port: held to the operations openapi.yaml tags management. */
+  public static Http management(WebClient client, int port) {
+    return new Http(client, port, true, Contract.Port.MANAGEMENT);
   }
 
   public Reply get(String path, String token) {
@@ -58,12 +88,28 @@ public final class Http {
     } else {
       response = request.send();
     }
-    return response.map(r -> new Reply(r.statusCode(), r.headers(), r.body()));
+    return response.compose(r -> {
+      Reply reply = new Reply(r.statusCode(), r.headers(), r.body());
+      if (checked) {
+        // WebClient follows redirects: the answer is the last location's
+        String answered = r.followedRedirects().isEmpty() ? path
+            : URI.create(r.followedRedirects().get(r.followedRedirects().size() - 1)).getRawPath();
+        String override = headers == null ? null : headers.get("X-HTTP-Method-Override");
+        HttpMethod asked = method == HttpMethod.POST && override != null ? HttpMethod.valueOf(override) : method;
+        String problem = Contract.get().check(surface, asked, answered, reply.status(), reply.headers(), reply.raw());
+        if (problem != null) {
+          return Future.failedFuture(ContractViolations.record(problem));
+        }
+      }
+      return Future.succeededFuture(reply);
+    });
   }
 
   public Reply send(HttpMethod method, String path, String token, Buffer body, MultiMap headers) {
     try {
       return sendAsync(method, path, token, body, headers).await(40, TimeUnit.SECONDS);
+    } catch (ContractViolations.Violation e) {
+      throw ContractViolations.reported(e);
     } catch (Exception e) {
       throw new AssertionError(method + " " + path + " failed: " + e, e);
     }

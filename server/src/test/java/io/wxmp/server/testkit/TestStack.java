@@ -54,7 +54,7 @@ public final class TestStack {
     this.client = WebClient.create(clientVertx, new WebClientOptions().setKeepAlive(true),
         new io.vertx.core.http.PoolOptions().setHttp1MaxSize(300));
     this.api = new Http(client, apiPort);
-    this.sandbox = new Http(client, dev.sandboxPort());
+    this.sandbox = Http.sandbox(client, dev.sandboxPort());
     this.db = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
         .connectingTo(PgConnectOptions.fromUri(settings.get("WXMP_PG_URL"))).using(clientVertx).build();
   }
@@ -142,7 +142,7 @@ public final class TestStack {
 
   /** The running server's management port ({@code /metrics}, {@code /health/*}). */
   public Http management() {
-    return new Http(client, server.managementPort());
+    return Http.management(client, server.managementPort());
   }
 
   public void close() {
