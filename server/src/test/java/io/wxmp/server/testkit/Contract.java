@@ -34,8 +34,8 @@ import org.yaml.snakeyaml.Yaml;
  * OpenAPI 3.1 meta-schema. Answers to paths the document does not have may only be API.md's 404 {@code not_found}
  * (405 {@code method_not_allowed} for a documented path and another method; 401 {@code unauthorized} behind the token
  * gates of /api/v1/admin/ and /api/v1/platform/): what the router says to a stranger. The document's
- * {@code x-shared-responses} (the HTTP decoder's 414 and 431) may answer any request. On the management port only
- * the operations tagged {@code management} exist.
+ * {@code x-shared-responses} (the HTTP decoder's 414 and 431, the slow body's 408) may answer any request. On the
+ * management port only the operations tagged {@code management} exist.
  */
 public final class Contract {
   private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
