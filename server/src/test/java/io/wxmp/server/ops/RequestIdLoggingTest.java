@@ -151,7 +151,7 @@ class RequestIdLoggingTest {
     io.vertx.core.http.HttpServer server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
         .await(10, TimeUnit.SECONDS);
     try (LogCapture log = new LogCapture("wxmp.test.blocking")) {
-      io.wxmp.server.testkit.Http http = new io.wxmp.server.testkit.Http(
+      io.wxmp.server.testkit.Http http = io.wxmp.server.testkit.Http.testOwnRouter(
           io.vertx.ext.web.client.WebClient.create(vertx), server.actualPort());
       List<Future<Reply>> sending = new ArrayList<>();
       for (int i = 0; i < 8; i++) {

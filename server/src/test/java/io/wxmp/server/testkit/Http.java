@@ -39,9 +39,17 @@ public final class Http {
 
   /**
    * A client of the WeChat sandbox's control port: another service, whose API is API.md's sandbox section and not
-   * openapi.yaml, so its answers are not validated. The only unchecked client.
+   * openapi.yaml, so its answers are not validated.
    */
   public static Http sandbox(WebClient client, int port) {
+    return new Http(client, port, false, Contract.Port.PUBLIC);
+  }
+
+  /**
+   * A client of a router a test builds itself (not wxmp's: no openapi.yaml to hold it to), e.g. RequestIdLoggingTest's
+   * blocking route. With {@link #sandbox} the only unchecked clients.
+   */
+  public static Http testOwnRouter(WebClient client, int port) {
     return new Http(client, port, false, Contract.Port.PUBLIC);
   }
 
