@@ -46,6 +46,7 @@ public final class SponsoredFeedBench {
   private SponsoredFeedBench() {}
 
   public static void main(String[] args) throws Exception {
+    io.wxmp.server.testkit.Http.uncheckedForBenchmarks();
     int campaigns = Integer.getInteger("campaigns", 50);
     int users = Integer.getInteger("users", 200);
     int concurrency = Integer.getInteger("concurrency", 32);

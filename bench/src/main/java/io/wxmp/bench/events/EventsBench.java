@@ -45,6 +45,7 @@ public final class EventsBench {
       "like", "complete"};
 
   public static void main(String[] args) throws Exception {
+    io.wxmp.server.testkit.Http.uncheckedForBenchmarks();
     int users = Integer.getInteger("users", 1000);
     int items = Integer.getInteger("items", 10_000);
     int batch = Integer.getInteger("batch", 20);

@@ -36,6 +36,7 @@ public final class ClusterBench {
   record Result(double throughput, long count, double p50, double p99, long errors) {}
 
   public static void main(String[] args) throws Exception {
+    io.wxmp.server.testkit.Http.uncheckedForBenchmarks();
     int items = Integer.getInteger("items", 20_000);
     int users = Integer.getInteger("users", 20_000);
     int sessions = Integer.getInteger("sessions", 500);

@@ -44,6 +44,7 @@ public final class FeedBench {
   private FeedBench() {}
 
   public static void main(String[] args) throws Exception {
+    io.wxmp.server.testkit.Http.uncheckedForBenchmarks();
     int items = Integer.getInteger("items", 100_000);
     int users = Integer.getInteger("users", 100_000);
     int sessions = Integer.getInteger("sessions", 2_000);

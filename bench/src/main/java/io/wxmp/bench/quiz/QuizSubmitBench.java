@@ -31,6 +31,7 @@ public final class QuizSubmitBench {
   private QuizSubmitBench() {}
 
   public static void main(String[] args) throws Exception {
+    io.wxmp.server.testkit.Http.uncheckedForBenchmarks();
     int users = Integer.getInteger("users", 1000);
     int rounds = Integer.getInteger("rounds", 5);
     int questions = Integer.getInteger("questions", 5);

@@ -35,6 +35,7 @@ public final class StatsOverviewBench {
       GROUP BY GROUPING SETS ((1), ())""";
 
   public static void main(String[] args) {
+    io.wxmp.server.testkit.Http.uncheckedForBenchmarks();
     int orders = Integer.getInteger("orders", 1_000_000);
     int buyers = Integer.getInteger("buyers", 100_000);
     int runs = Integer.getInteger("runs", 15);

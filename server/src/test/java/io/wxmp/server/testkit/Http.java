@@ -27,12 +27,23 @@ public final class Http {
     this(client, port, true, Contract.Port.PUBLIC);
   }
 
+  /** Off in benchmarks: the client-side validation would share the server's cores and inflate its latencies. */
+  private static volatile boolean benchmarking;
+
+  /**
+   * A benchmark's {@code main} calls this first: from then on no client of this JVM validates answers (the tests
+   * do, so the benchmarks' answers are the same ones the suite holds to openapi.yaml).
+   */
+  public static void uncheckedForBenchmarks() {
+    benchmarking = true;
+  }
+
   private Http(WebClient client, int port, boolean checked, Contract.Port surface) {
     this.client = client;
     this.port = port;
-    this.checked = checked;
+    this.checked = checked && !benchmarking;
     this.surface = surface;
-    if (checked) {
+    if (this.checked) {
       Contract.get(); // loaded here, where the test's thread may wait, not on the event loop of the first answer
     }
   }
