@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection (and a file descriptor and a decoder buffer) for ever; 2,000 of them did. The head deadline is a Netty
  * handler on the connection's own event loop: the head must be complete within {@code headMs} of the connection
  * opening, or of the first byte of the next request on a kept-alive connection (a kept-alive connection that says
- * nothing is closed after {@link #KEEP_ALIVE_MS}, Vert.x's idle timeout). The body's deadline is
- * {@link HttpVerticle}'s, because it answers 408 through the request.
+ * nothing is closed after {@link #KEEP_ALIVE_MS} by Vert.x's idle timeout, so no timer runs between requests). The
+ * body's deadline is {@link HttpVerticle}'s, because it answers 408 through the request.
  */
 final class SlowClients {
   /** How long a kept-alive connection may wait for its next request (the HTTP server's idle timeout). */
@@ -79,7 +79,7 @@ final class SlowClients {
       public void channelRead(ChannelHandlerContext c, Object msg) {
         if (idle) {
           idle = false;
-          expectHead(Math.min(deadline, System.nanoTime() + headNanos));
+          expectHead(System.nanoTime() + headNanos);
         }
         c.fireChannelRead(msg);
       }
@@ -111,8 +111,7 @@ final class SlowClients {
       // a response's last part ends it; a 100 Continue (a whole response too) does not
       boolean informational = msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL;
       if (msg instanceof LastHttpContent && !informational && inFlight > 0 && --inFlight == 0) {
-        idle = true;
-        expectHead(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KEEP_ALIVE_MS));
+        idle = true; // the idle timeout watches it until the next request's first byte
       }
       ctx.write(msg, promise);
     }
