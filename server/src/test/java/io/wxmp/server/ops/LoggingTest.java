@@ -4,25 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import io.vertx.core.json.JsonObject;
+import io.wxmp.server.testkit.LogCapture;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** The server's logback.xml as shipped: a date on every text line, JSON lines with WXMP_LOG_FORMAT=json. */
 class LoggingTest {
   private static String render(String format) throws Exception {
-    LoggerContext context = new LoggerContext();
-    context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
-    if (format != null) {
-      context.putProperty("WXMP_LOG_FORMAT", format);
-    }
-    JoranConfigurator configurator = new JoranConfigurator();
-    configurator.setContext(context);
-    configurator.doConfigure(LoggingTest.class.getResource("/logback.xml"));
+    LoggerContext context = LogCapture.shipped(format);
     ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     var appenders = root.iteratorForAppenders();
     assertThat(appenders.hasNext()).as("the root logger has an appender").isTrue();

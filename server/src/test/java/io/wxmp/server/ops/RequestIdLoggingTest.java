@@ -3,7 +3,6 @@ package io.wxmp.server.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import io.vertx.core.Future;
@@ -40,20 +39,8 @@ class RequestIdLoggingTest {
   @BeforeAll
   static void start() throws Exception {
     stack = TestStack.shared();
-    text = production(null);
-    json = production("json");
-  }
-
-  private static LoggerContext production(String format) throws Exception {
-    LoggerContext context = new LoggerContext();
-    context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
-    if (format != null) {
-      context.putProperty("WXMP_LOG_FORMAT", format);
-    }
-    JoranConfigurator configurator = new JoranConfigurator();
-    configurator.setContext(context);
-    configurator.doConfigure(RequestIdLoggingTest.class.getResource("/logback.xml"));
-    return context;
+    text = LogCapture.shipped(null);
+    json = LogCapture.shipped("json");
   }
 
   @AfterAll

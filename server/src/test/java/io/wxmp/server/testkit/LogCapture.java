@@ -1,6 +1,9 @@
 package io.wxmp.server.testkit;
 
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import java.util.ArrayList;
@@ -43,6 +46,22 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
   /** The first event whose formatted message contains {@code text}, or null. */
   public ILoggingEvent find(String text) {
     return events().stream().filter(e -> e.getFormattedMessage().contains(text)).findFirst().orElse(null);
+  }
+
+  /**
+   * A logger context of its own configured by the server's logback.xml as shipped, with {@code WXMP_LOG_FORMAT} set
+   * to {@code format} (null: the default, text). Stop it when done.
+   */
+  public static LoggerContext shipped(String format) throws Exception {
+    LoggerContext context = new LoggerContext();
+    context.setMDCAdapter(new LogbackMDCAdapter());
+    if (format != null) {
+      context.putProperty("WXMP_LOG_FORMAT", format);
+    }
+    JoranConfigurator configurator = new JoranConfigurator();
+    configurator.setContext(context);
+    configurator.doConfigure(LogCapture.class.getResource("/logback.xml"));
+    return context;
   }
 
   @Override
