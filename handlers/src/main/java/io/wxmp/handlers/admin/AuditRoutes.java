@@ -57,6 +57,17 @@ public final class AuditRoutes {
         .put("action", r.getString("action"))
         .put("target", new JsonObject().put("type", r.getString("target_type")).put("id", r.getString("target_id")))
         .put("requestId", r.getString("request_id"))
-        .put("changes", changes instanceof JsonObject o ? o : new JsonObject());
+        .put("changes", changes instanceof JsonObject o ? changes(o) : new JsonObject());
+  }
+
+  /**
+   * Each change as {@code {"from"?, "to"}}: refunds recorded before that shape held their values bare (amount,
+   * reason, outRefundNo), read as what they were set to.
+   */
+  private static JsonObject changes(JsonObject stored) {
+    JsonObject out = new JsonObject();
+    stored.forEach(e -> out.put(e.getKey(), e.getValue() instanceof JsonObject change && change.containsKey("to")
+        ? change : new JsonObject().put("to", e.getValue())));
+    return out;
   }
 }

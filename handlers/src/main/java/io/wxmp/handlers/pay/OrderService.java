@@ -185,7 +185,9 @@ public final class OrderService {
                 }
                 return orders.insertRefund(tx, orderId, outRefundNo, amount, reason, m.accountId())
                     .compose(v -> Audit.record(tx, who, "order.refund", "order", orderId, new JsonObject()
-                        .put("outRefundNo", outRefundNo).put("amount", amount).put("reason", reason)
+                        .put("outRefundNo", new JsonObject().put("to", outRefundNo))
+                        .put("amount", new JsonObject().put("to", amount))
+                        .put("reason", new JsonObject().put("to", reason))
                         .put("status", new JsonObject().put("from", order.status()).put("to", "refunding"))));
               }))
           .compose(v -> gateway.refund(order.outTradeNo(), outRefundNo, amount, order.amountFen(), reason)

@@ -56,6 +56,29 @@ class ContractTest {
   }
 
   @Test
+  void anUndocumentedFieldIsCaught() {
+    assertThat(check(HttpMethod.GET, "/api/v1/me", 200, json(), me().put("secret", "x")))
+        .contains("getMe", "/secret");
+    JsonObject error = error("unauthorized");
+    error.getJsonObject("error").put("hint", "x");
+    assertThat(check(HttpMethod.GET, "/api/v1/me", 401, json(), error)).contains("getMe", "401", "hint");
+    assertThat(check(HttpMethod.GET, "/api/v1/me", 401, json(), error("unauthorized").put("result", 1)))
+        .contains("getMe", "401", "result");
+    // an allOf composition (the order fields and the merchant's extra ones) is closed as a whole
+    JsonObject order = new JsonObject().put("id", "1").put("status", "paid").put("itemId", "2")
+        .put("amount", new JsonObject().put("amount", 100).put("currency", "CNY"))
+        .put("createdAt", "2026-12-04T10:00:00+08:00").put("paidAt", "2026-12-04T10:01:00+08:00");
+    assertThat(check(HttpMethod.GET, "/api/v1/orders/1", 200, json(), order)).isNull();
+    assertThat(check(HttpMethod.GET, "/api/v1/orders/1", 200, json(), order.copy().put("userId", "3")))
+        .contains("getOrdersById", "userId");
+    JsonObject adminOrder = order.copy().put("userId", "3").put("outTradeNo", "o1").putNull("transactionId")
+        .put("refunded", new JsonObject().put("amount", 0).put("currency", "CNY")).putNull("review");
+    assertThat(check(HttpMethod.GET, "/api/v1/admin/orders/1", 200, json(), adminOrder)).isNull();
+    assertThat(check(HttpMethod.GET, "/api/v1/admin/orders/1", 200, json(), adminOrder.copy().put("note", "x")))
+        .contains("getAdminOrdersById", "note");
+  }
+
+  @Test
   void anUndocumentedStatusIsCaught() {
     assertThat(check(HttpMethod.GET, "/api/v1/me", 418, json(), error("bad_request")))
         .contains("getMe", "418", "not documented");

@@ -96,6 +96,99 @@ class OpenApiDocumentTest {
     }
   }
 
+  /**
+   * Every object an answer may hold is closed and says which fields it always has: {@code additionalProperties} (a
+   * map's value schema, or false beside {@code properties}) or, for an allOf composition, {@code
+   * unevaluatedProperties: false} above it, and {@code required}, so that the validation of the tests' answers catches
+   * a field that is missing or one that is not documented. AdminItem (the merchants' item input) and FeedParams (every
+   * parameter optional) are the two objects without required fields; both are closed.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void everyAnswerSchemaIsClosedAndSaysWhatItRequires() throws Exception {
+    Map<String, Object> doc = document();
+    Set<String> problems = new TreeSet<>();
+    Set<String> seen = new HashSet<>();
+    ((Map<String, Object>) doc.get("paths")).forEach((path, item) -> ((Map<String, Object>) item).forEach((m, op) -> {
+      if (!METHODS.contains(m)) {
+        return;
+      }
+      Map<String, Object> operation = (Map<String, Object>) op;
+      ((Map<String, Object>) operation.get("responses")).forEach((status, r) -> {
+        Map<String, Object> response = (Map<String, Object>) deref(doc, r);
+        Map<String, Object> content = (Map<String, Object>) response.get("content");
+        if (content != null) {
+          content.forEach((type, media) -> {
+            Object schema = ((Map<String, Object>) media).get("schema");
+            if (schema != null) {
+              closed(doc, schema, operation.get("operationId") + " " + status + " " + type, false, seen, problems);
+            }
+          });
+        }
+      });
+    }));
+    closed(doc, Map.of("$ref", "#/components/schemas/Error"), "Error", false, seen, problems);
+    assertThat(problems).as("open or requirement-less objects in answers").isEmpty();
+  }
+
+  private static final Set<String> WITHOUT_REQUIRED = Set.of("#/components/schemas/AdminItem",
+      "#/components/schemas/FeedParams");
+
+  @SuppressWarnings("unchecked")
+  private static void closed(Map<String, Object> doc, Object node, String at, boolean closedAbove, Set<String> seen,
+      Set<String> problems) {
+    if (node instanceof Map<?, ?> m && m.get("$ref") instanceof String ref) {
+      if (!seen.add(ref + closedAbove)) {
+        return;
+      }
+      node = deref(doc, node);
+      at = ref;
+    }
+    if (!(node instanceof Map<?, ?>)) {
+      return;
+    }
+    Map<String, Object> schema = (Map<String, Object>) node;
+    boolean closedHere = closedAbove || Boolean.FALSE.equals(schema.get("unevaluatedProperties"));
+    if (schema.containsKey("properties")) {
+      if (!schema.containsKey("additionalProperties") && !closedHere) {
+        problems.add(at + ": neither additionalProperties nor unevaluatedProperties");
+      }
+      if (!schema.containsKey("required") && !WITHOUT_REQUIRED.contains(at)) {
+        problems.add(at + ": no required");
+      }
+      final String here = at;
+      ((Map<String, Object>) schema.get("properties")).forEach((name, p) ->
+          closed(doc, p, here + "/" + name, false, seen, problems));
+    }
+    for (String combinator : List.of("allOf", "anyOf", "oneOf")) {
+      if (schema.get(combinator) instanceof List<?> parts) {
+        for (int i = 0; i < parts.size(); i++) {
+          closed(doc, parts.get(i), at + "/" + combinator + "/" + i, combinator.equals("allOf") && closedHere, seen,
+              problems);
+        }
+      }
+    }
+    if (schema.get("items") instanceof Map<?, ?> items) {
+      closed(doc, items, at + "/items", false, seen, problems);
+    }
+    if (schema.get("additionalProperties") instanceof Map<?, ?> values) {
+      closed(doc, values, at + "/*", false, seen, problems);
+    }
+  }
+
+  /** The node a local $ref (#/a/b/c) points at, or the node itself. */
+  @SuppressWarnings("unchecked")
+  private static Object deref(Map<String, Object> doc, Object node) {
+    if (node instanceof Map<?, ?> m && m.get("$ref") instanceof String ref && ref.startsWith("#/")) {
+      Object target = doc;
+      for (String part : ref.substring(2).split("/")) {
+        target = ((Map<String, Object>) target).get(part);
+      }
+      return target;
+    }
+    return node;
+  }
+
   /** A GET that takes a cursor answers {"items": [...], "nextCursor"}: no other array name. */
   @Test
   @SuppressWarnings("unchecked")

@@ -100,7 +100,10 @@ class AuditTest {
         .isEqualTo(new JsonObject().put("from", 3).put("to", 7));
     JsonObject refunded = entry(entries, "order.refund");
     assertThat(refunded.getJsonObject("account").getString("username")).isEqualTo(shop.ownerUsername());
-    assertThat(refunded.getJsonObject("changes").getString("reason")).isEqualTo("customer asked");
+    assertThat(refunded.getJsonObject("changes").getJsonObject("reason"))
+        .isEqualTo(new JsonObject().put("to", "customer asked"));
+    assertThat(refunded.getJsonObject("changes").getJsonObject("status"))
+        .isEqualTo(new JsonObject().put("from", "paid").put("to", "refunding"));
     // the refunds table says who refunded
     assertThat(stack.sql("SELECT a.username FROM refunds r JOIN merchant_accounts a ON a.id = r.requested_by "
         + "WHERE r.order_id = $1", Tuple.of(Long.parseLong(orderId))).iterator().next().getString(0))
