@@ -100,8 +100,11 @@ measure() { # $1: label, $2: jar
   grep -q 'wxmp is running' "$dir/server.log" || { echo "plain.sh: $label did not start in 600 s" >&2; exit 1; }
   local api="http://127.0.0.1:$http/api/v1" code token uid
   code=$(curl -sf -XPOST "http://127.0.0.1:$sandbox/sandbox/users" -H 'Content-Type: application/json' -d '{}' | jq -r .code)
-  token=$(curl -sf -XPOST "$api/auth/login" -H 'Content-Type: application/json' -d "{\"code\":\"$code\"}" | jq -r .token)
-  uid=$(curl -sf "$api/me" -H "Authorization: Bearer $token" | jq -r .id)
+  local login
+  login=$(curl -sf -XPOST "$api/auth/login" -H 'Content-Type: application/json' -d "{\"code\":\"$code\"}")
+  token=$(echo "$login" | jq -r .token)
+  # the id from the login, not from GET /me: /me's answer is cached, and the ledger below is written behind its back
+  uid=$(echo "$login" | jq -r .user.id)
   if [[ "$LEDGER_ROWS" -gt 0 ]]; then
     # a ledger of LEDGER_ROWS rows for this user, written straight into PostgreSQL (dev mode's embedded one)
     local pgport

@@ -36,6 +36,7 @@ import io.wxmp.handlers.events.PurchaseEvents;
 import io.wxmp.handlers.events.EventWeights;
 import io.wxmp.handlers.events.EventsMaintenance;
 import io.wxmp.handlers.events.OnlineState;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
 import io.wxmp.handlers.feed.Feed;
@@ -186,11 +187,12 @@ public final class WxmpServer {
       // A ping that a ranking node which just died would have answered is tried once more (the event bus picks another
       // node), so readiness means "at least one ranking node answers".
       RankingClient ranking = role.ranking() ? new RankingClient(vertx) : new RankingClient(vertx, 5_000, 450);
-      Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl),
+      ProfileCache profiles = new ProfileCache(redis);
+      Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl), profiles,
           WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay,
           limits(limitSettings, vertx, redis));
       // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.
-      ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, pay, upstream,
+      ReconciliationJob reconciliation = new ReconciliationJob(pg, redis, profiles, pay, upstream,
           Math.max(reconcileEveryMs, 60_000));
       Events events = events(eventsConfig, vertx, pg, redis, feedTokenKey);
       Health health = new Health(pg::ping, redis, role.ranking() ? ranking::ping : () -> ranking.ping()

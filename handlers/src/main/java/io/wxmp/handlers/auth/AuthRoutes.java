@@ -10,6 +10,7 @@ import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Input;
 import io.wxmp.handlers.common.Json;
 import io.wxmp.handlers.common.Limits;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.common.Respond;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.UserPrincipal;
@@ -47,7 +48,7 @@ public final class AuthRoutes {
    */
   public static Router create(Deps deps, AuthConfig config) {
     AuthService service = new AuthService(deps.wechat(), deps.upstream(), deps.sessions(), new UserRepository(deps.pg()),
-        config.phoneCipher());
+        config.phoneCipher(), deps.profiles());
     Avatars avatars = new Avatars(deps.vertx(), deps.pg(), deps.wechat(), deps.upstream(), config.publicUrl());
     AuthRoutes routes = new AuthRoutes(service, new PrivacyRepository(deps.pg(), config.phoneCipher()), avatars,
         new SubscriptionRepository(deps.pg()), config, deps);
@@ -65,7 +66,7 @@ public final class AuthRoutes {
     for (String path : List.of("/me/export", "/me/avatar", "/me/subscriptions")) {
       router.route(path).handler(Authenticate.users(deps.sessions()));
     }
-    router.get("/me").handler(Respond.json(routes::me));
+    router.get("/me").handler(Respond.encodedJson(routes::me));
     router.patch("/me").handler(limits.profile().handler(AuthRoutes::userKey));
     router.patch("/me").handler(Respond.json(routes::updateMe));
     router.delete("/me").handler(Respond.noContent(routes::erase));
@@ -130,8 +131,8 @@ public final class AuthRoutes {
 
   /**
    * {@code DELETE /me}: the leaderboards first (they are found through the attempts), then the database in one
-   * transaction, then other features' Redis state, and the tokens last, so a failure on the way can be retried with
-   * the same token.
+   * transaction (and the {@code GET /me} cache right after it), then other features' Redis state, and the tokens last,
+   * so a failure on the way can be retried with the same token.
    */
   Future<Void> erase(RoutingContext ctx) {
     UserPrincipal user = Authenticate.user(ctx);
@@ -144,7 +145,7 @@ public final class AuthRoutes {
           }
           return Future.all(removed);
         })
-        .compose(v -> privacy.erase(user.userId()))
+        .compose(v -> privacy.erase(user.userId()).eventually(() -> deps.profiles().invalidate(user.userId())))
         .compose(erased -> {
           List<Future<Void>> forgotten = new ArrayList<>();
           config.forgetters().forEach(f -> forgotten.add(f.apply(user.userId())));
@@ -156,7 +157,8 @@ public final class AuthRoutes {
 
   Future<JsonObject> avatar(RoutingContext ctx) {
     UserPrincipal user = Authenticate.user(ctx);
-    return avatars.upload(ctx, user).compose(v -> service.profile(user)).map(AuthRoutes::profileJson);
+    return avatars.upload(ctx, user).eventually(() -> deps.profiles().invalidate(user.userId()))
+        .compose(v -> service.profile(user)).map(AuthRoutes::profileJson);
   }
 
   /** The configured templates and how many messages of each the user has accepted and not yet received. */
@@ -192,8 +194,20 @@ public final class AuthRoutes {
     });
   }
 
-  Future<JsonObject> me(RoutingContext ctx) {
-    return service.profile(Authenticate.user(ctx)).map(AuthRoutes::profileJson);
+  /**
+   * The cached answer when there is one (one Redis read); otherwise PostgreSQL's, stored for the next time unless a
+   * write came in while it was read (see {@link ProfileCache}).
+   */
+  Future<String> me(RoutingContext ctx) {
+    UserPrincipal user = Authenticate.user(ctx);
+    return deps.profiles().get(user.userId()).compose(cached -> cached.answer() != null
+        ? Future.succeededFuture(cached.answer())
+        : service.profile(user).map(p -> {
+          String answer = profileJson(p).encode();
+          deps.profiles().put(user.userId(), cached.generation(), answer,
+              p.memberUntil() == null ? null : p.memberUntil().toInstant().toEpochMilli());
+          return answer;
+        }));
   }
 
   Future<JsonObject> updateMe(RoutingContext ctx) {

@@ -8,6 +8,7 @@ import cn.binarywang.wx.miniapp.bean.security.WxMaMsgSecCheckCheckResponse;
 import io.vertx.core.Future;
 import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.FieldCipher;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.common.Sessions;
 import io.wxmp.handlers.common.Upstream;
 import io.wxmp.handlers.common.UserPrincipal;
@@ -23,9 +24,11 @@ public final class AuthService {
   private final Sessions sessions;
   private final UserRepository users;
   private final FieldCipher phoneCipher;
+  private final ProfileCache profiles;
 
   public AuthService(WxMaService wechat, Upstream upstream, Sessions sessions, UserRepository users,
-      FieldCipher phoneCipher) {
+      FieldCipher phoneCipher, ProfileCache profiles) {
+    this.profiles = profiles;
     this.wechat = wechat;
     this.upstream = upstream;
     this.sessions = sessions;
@@ -53,7 +56,9 @@ public final class AuthService {
             return Future.failedFuture(new ApiException(401, "invalid_wx_code", "WeChat returned no phone number."));
           }
           // stored encrypted (AES-GCM, key from configuration); only the masked number is ever shown
-          return users.setPhone(user.userId(), phoneCipher.encrypt(phone)).map(v -> mask(phone));
+          return users.setPhone(user.userId(), phoneCipher.encrypt(phone))
+              .eventually(() -> profiles.invalidate(user.userId()))
+              .map(v -> mask(phone));
         });
   }
 
@@ -73,7 +78,8 @@ public final class AuthService {
             && "risky".equalsIgnoreCase(r.getResult().getSuggest())
             ? Future.failedFuture(new ApiException(422, "content_rejected", "WeChat judged the nickname risky."))
             : Future.succeededFuture());
-    return checked.compose(v -> users.updateProfile(user.userId(), nickname, avatarUrl, personalised))
+    return checked.compose(v -> users.updateProfile(user.userId(), nickname, avatarUrl, personalised)
+            .eventually(() -> profiles.invalidate(user.userId())))
         .compose(v -> profile(user));
   }
 

@@ -15,6 +15,7 @@ import io.wxmp.handlers.pay.WeChatPay;
  * @param upstream the named, bounded worker pool for blocking SDK calls, with the upstream timeout
  * @param ranking the client of the ranking worker verticle (similarity top-k on the event bus)
  * @param pay the WeChat Pay settings and SDK services (call the services only through {@code upstream})
+ * @param profiles the cache of {@code GET /me}'s answer; each writer of what it shows invalidates it after commit
  * @param limits client addresses, the password hashing pool, login and per-route rate limits
  */
 public record Deps(
@@ -22,6 +23,7 @@ public record Deps(
     Pool pg,
     RedisAPI redis,
     Sessions sessions,
+    ProfileCache profiles,
     WxMaService wechat,
     Upstream upstream,
     MeterRegistry metrics,

@@ -41,6 +41,28 @@ public final class Respond {
     };
   }
 
+  /** 200 with a body that is JSON already encoded (a cached answer), so it is not parsed and encoded again. */
+  public static Handler<RoutingContext> encodedJson(Function<RoutingContext, Future<String>> handler) {
+    return ctx -> {
+      Future<String> result;
+      try {
+        result = handler.apply(ctx);
+      } catch (RuntimeException e) {
+        ctx.fail(e);
+        return;
+      }
+      result.onComplete(done -> {
+        if (done.failed()) {
+          ctx.fail(done.cause());
+        } else {
+          ctx.response().setStatusCode(200)
+              .putHeader("Content-Type", "application/json; charset=utf-8")
+              .end(done.result());
+        }
+      });
+    };
+  }
+
   /** A future that answers 204 with no body. */
   public static Handler<RoutingContext> noContent(Function<RoutingContext, Future<Void>> handler) {
     return status(204, ctx -> handler.apply(ctx).map(v -> (JsonObject) null));

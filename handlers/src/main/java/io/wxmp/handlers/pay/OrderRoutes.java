@@ -40,7 +40,7 @@ public final class OrderRoutes {
   public static Router create(Deps deps) {
     WeChatPay pay = deps.pay();
     OrderRepository orders = new OrderRepository(deps.pg());
-    Settlement settlement = new Settlement(orders, pay);
+    Settlement settlement = new Settlement(orders, pay, deps.profiles());
     PayGateway gateway = new PayGateway(pay, deps.upstream());
     OrderService service = new OrderService(orders, new ItemRepository(deps.pg()), gateway, settlement);
     OrderRoutes routes = new OrderRoutes(service, settlement, new NotifyVerifier(pay));

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.common.RedisLease;
 import io.wxmp.handlers.common.Upstream;
 import java.util.List;
@@ -28,10 +29,11 @@ public final class ReconciliationJob {
   private final RedisAPI redis;
   private final long leaseMs;
 
-  public ReconciliationJob(Pool pg, RedisAPI redis, WeChatPay pay, Upstream upstream, long leaseMs) {
+  public ReconciliationJob(Pool pg, RedisAPI redis, ProfileCache profiles, WeChatPay pay, Upstream upstream,
+      long leaseMs) {
     this.orders = new OrderRepository(pg);
     this.gateway = new PayGateway(pay, upstream);
-    this.settlement = new Settlement(orders, pay);
+    this.settlement = new Settlement(orders, pay, profiles);
     this.redis = redis;
     this.leaseMs = leaseMs;
   }

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
 import io.wxmp.handlers.common.Json;
+import io.wxmp.handlers.common.ProfileCache;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,17 +13,37 @@ import org.slf4j.LoggerFactory;
  * The one place where what WeChat Pay says becomes our state: a payment notify, a query answer (from
  * {@code GET /orders/{id}} or the reconciliation job), a refund notify or refund query. Each runs in one transaction:
  * record the notify id (unique: a replay changes nothing), move the order with a conditional update, check amount,
- * appid and mchid, grant or revoke, write an outbox row. Notify, query and job racing each other grant once.
+ * appid and mchid, grant or revoke, write an outbox row. Notify, query and job racing each other grant once. After
+ * the transaction (committed or not: a failed commit's outcome is unknown) the buyer's {@code GET /me} cache is
+ * invalidated, as a grant or a refund moves {@code memberUntil}.
  */
 public final class Settlement {
   private static final Logger log = LoggerFactory.getLogger(Settlement.class);
 
   private final OrderRepository orders;
   private final WeChatPay pay;
+  private final ProfileCache profiles;
 
-  public Settlement(OrderRepository orders, WeChatPay pay) {
+  public Settlement(OrderRepository orders, WeChatPay pay, ProfileCache profiles) {
     this.orders = orders;
     this.pay = pay;
+    this.profiles = profiles;
+  }
+
+  /** The user whose order a settlement transaction locked, for the invalidation after it. */
+  private static final class Buyer {
+    Long userId;
+
+    Order seen(Order order) {
+      if (order != null) {
+        userId = order.userId();
+      }
+      return order;
+    }
+
+    Future<Void> invalidate(ProfileCache profiles) {
+      return userId == null ? Future.succeededFuture() : profiles.invalidate(userId);
+    }
   }
 
   /** What a settlement did, kept on the notify's row for whoever investigates later. */
@@ -39,12 +60,14 @@ public final class Settlement {
    * Applies a payment as WeChat Pay reported it. {@code notifyId} is the notify's id, or null for a query answer.
    */
   public Future<Outcome> settlePayment(PayGateway.Payment payment, String notifyId, String eventType) {
+    Buyer buyer = new Buyer();
     return orders.pool().withTransaction(tx -> orders.recordNotify(tx, notifyId, eventType, payment.outTradeNo())
         .compose(fresh -> !fresh
             ? Future.succeededFuture(Outcome.DUPLICATE_NOTIFY)
             : orders.lockByOutTradeNo(tx, payment.outTradeNo())
-                .compose(order -> applyPayment(tx, order, payment))
+                .compose(order -> applyPayment(tx, buyer.seen(order), payment))
                 .compose(outcome -> orders.noteOutcome(tx, notifyId, outcome.text()).map(outcome))))
+        .eventually(() -> buyer.invalidate(profiles))
         .onSuccess(outcome -> log.info("payment {} ({}): {}", payment.outTradeNo(),
             notifyId == null ? "query" : "notify " + notifyId, outcome.text()));
   }
@@ -111,18 +134,20 @@ public final class Settlement {
 
   /** Applies a refund's state as WeChat Pay reported it; {@code notifyId} null for a query answer. */
   public Future<Outcome> settleRefund(PayGateway.RefundState refund, String notifyId, String eventType) {
+    Buyer buyer = new Buyer();
     return orders.pool().withTransaction(tx -> orders.recordNotify(tx, notifyId, eventType, refund.outTradeNo())
         .compose(fresh -> !fresh
             ? Future.succeededFuture(Outcome.DUPLICATE_NOTIFY)
             : orders.lockRefund(tx, refund.outRefundNo())
-                .compose(locked -> applyRefund(tx, locked, refund))
+                .compose(locked -> applyRefund(tx, locked, refund, buyer))
                 .compose(outcome -> orders.noteOutcome(tx, notifyId, outcome.text()).map(outcome))))
+        .eventually(() -> buyer.invalidate(profiles))
         .onSuccess(outcome -> log.info("refund {} ({}): {}", refund.outRefundNo(),
             notifyId == null ? "query" : "notify " + notifyId, outcome.text()));
   }
 
   private Future<Outcome> applyRefund(SqlClient tx, OrderRepository.LockedRefund locked,
-      PayGateway.RefundState refund) {
+      PayGateway.RefundState refund, Buyer buyer) {
     if (locked == null) {
       log.warn("WeChat Pay reported out_refund_no {} that we never created", refund.outRefundNo());
       return Future.succeededFuture(Outcome.UNKNOWN_REFUND);
@@ -136,6 +161,7 @@ public final class Settlement {
       return orders.finishRefund(tx, locked.refundId(), "succeeded", refund.refundId()).compose(amount -> amount == null
           ? Future.succeededFuture(Outcome.ALREADY_SETTLED)
           : orders.orderRefunded(tx, locked.orderId(), amount).compose(full -> orders.orderById(tx, locked.orderId())
+              .map(buyer::seen)
               // A partial refund keeps the grant; only the whole amount back takes it away.
               .compose(order -> (Boolean.TRUE.equals(full) ? orders.revoke(tx, order) : Future.<Void>succeededFuture())
                   .compose(v -> orders.outbox(tx, "order.refunded", new JsonObject()

@@ -58,7 +58,7 @@ public final class QuizRoutes {
     QuizRepository repository = new QuizRepository(deps.pg());
     QuizService service = new QuizService(repository, new Leaderboard(deps.vertx(), deps.redis(), repository),
         config.submitGraceMs(), config.shuffleQuestions(), online,
-        new ContentSecurity(deps.wechat(), deps.upstream()));
+        new ContentSecurity(deps.wechat(), deps.upstream()), deps.profiles());
     QuizRoutes routes = new QuizRoutes(service);
     Router router = Router.router(deps.vertx());
     router.route("/quizzes").handler(Authenticate.users(deps.sessions()));

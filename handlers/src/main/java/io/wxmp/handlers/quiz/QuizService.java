@@ -6,6 +6,7 @@ import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.ContentSecurity;
 import io.wxmp.handlers.common.MerchantPrincipal;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.common.UserPrincipal;
 import io.wxmp.handlers.quiz.QuizRepository.Attempt;
 import io.wxmp.handlers.events.OnlineState;
@@ -38,6 +39,7 @@ public final class QuizService {
   private final long graceMs;
   private final boolean shuffle;
   private final OnlineState online;
+  private final ProfileCache profiles;
   /** Question sets never change once written (edits make a new version), so they can be cached by version. */
   private final Map<String, Content> contents = new ConcurrentHashMap<>();
 
@@ -48,8 +50,9 @@ public final class QuizService {
    * @param contentSecurity WeChat's check of what a merchant publishes
    */
   public QuizService(QuizRepository repository, Leaderboard leaderboard, long graceMs, boolean shuffle,
-      OnlineState online, ContentSecurity contentSecurity) {
+      OnlineState online, ContentSecurity contentSecurity, ProfileCache profiles) {
     this.online = online;
+    this.profiles = profiles;
     this.repository = repository;
     this.contentSecurity = contentSecurity;
     this.leaderboard = leaderboard;
@@ -212,7 +215,12 @@ public final class QuizService {
         int finalScore = score;
         QuizRepository.Grading grading = new QuizRepository.Grading(score, total, points, questionIds, choiceIds,
             correct, tags, weights);
-        return repository.submit(attemptId, user.userId(), graceMs, grading).compose(done -> {
+        Future<QuizRepository.Submitted> submitted = repository.submit(attemptId, user.userId(), graceMs, grading);
+        // the award changes the points GET /me shows (invalidated after the commit, or after an unknown outcome)
+        if (points > 0) {
+          submitted = submitted.eventually(() -> profiles.invalidate(user.userId()));
+        }
+        return submitted.compose(done -> {
           if (done.durationMs() == null) {
             // a concurrent submit won: answer what it stored
             return done.alreadySubmitted()

@@ -106,6 +106,7 @@ class AuthTest {
     Reply bad = stack.api.post("/api/v1/auth/phone", token, new JsonObject().put("code", "bogus"));
     assertThat(bad.status()).isEqualTo(401);
     assertThat(bad.errorCode()).isEqualTo("invalid_wx_code");
+    assertThat(stack.api.get("/api/v1/me", token).json().getBoolean("phoneBound")).isFalse(); // now cached
 
     Reply ok = stack.api.post("/api/v1/auth/phone", token, new JsonObject().put("code", wx.getString("phoneCode")));
     assertThat(ok.status()).isEqualTo(200);

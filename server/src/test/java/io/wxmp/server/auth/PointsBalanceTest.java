@@ -34,7 +34,9 @@ class PointsBalanceTest {
     return Long.parseLong(stack.api.get("/api/v1/me", token).json().getString("id"));
   }
 
+  /** The balance /me shows once the ledger rows this test wrote behind the server's back are known to its cache. */
   private long points(String token) {
+    stack.profileChanged(userId(token));
     return stack.api.get("/api/v1/me", token).json().getLong("points");
   }
 

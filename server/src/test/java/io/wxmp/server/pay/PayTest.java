@@ -633,6 +633,7 @@ class PayTest {
     String membership = item(m, "membership", 1990L, 30);
     Buyer b = newBuyer();
     assertThat(locked(b, course)).isTrue();
+    assertThat(stack.api.get("/api/v1/me", b.token()).json().getValue("memberUntil")).isNull(); // now cached
     String first = orderId(b, membership);
     confirm(outTradeNo(first), null);
     awaitStatus(first, "paid");
@@ -645,6 +646,13 @@ class PayTest {
     awaitStatus(second, "paid");
     OffsetDateTime until2 = OffsetDateTime.parse(stack.api.get("/api/v1/me", b.token()).json().getString("memberUntil"));
     assertThat(until2).isAfter(until1.plusDays(29));
+    // A merchant's full refund of the second takes its 30 days back off what /me shows.
+    Reply refund = stack.api.post("/api/v1/admin/orders/" + second + "/refund", m.owner(),
+        new JsonObject().put("reason", "changed their mind"));
+    assertThat(refund.status()).as(refund.toString()).isEqualTo(202);
+    awaitStatus(second, "refunded");
+    TestStack.eventually("/me shows the shortened membership", 10_000, () -> OffsetDateTime.parse(
+        stack.api.get("/api/v1/me", b.token()).json().getString("memberUntil")).isBefore(until2.minusDays(29)));
     // Another merchant's paid items stay locked.
     assertThat(locked(b, item(stack.newMerchant(), "course", 100L, null))).isTrue();
   }

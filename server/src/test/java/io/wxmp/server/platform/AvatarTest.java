@@ -56,6 +56,7 @@ class AvatarTest {
   @Test
   void anAcceptedImageBecomesTheAvatarAndIsServedImmutable() {
     String token = stack.newUserToken();
+    assertThat(stack.api.get("/api/v1/me", token).json().getString("avatarUrl")).isNull(); // now cached
     byte[] image = png(4_000, null);
     long before = checks();
     Reply r = upload(token, "file", "image/png", image);

@@ -106,8 +106,22 @@ class PrivacyTest {
     assertThat(stack.api.get("/api/v1/quizzes/" + p.quizId() + "/leaderboard", p.token()).json()
         .getJsonArray("entries")).hasSize(1);
 
+    assertThat(stack.api.get("/api/v1/me", p.token()).json().getString("nickname")).isEqualTo(p.nickname()); // cached
     assertThat(stack.api.delete("/api/v1/me", p.token()).status()).isEqualTo(204);
     assertThat(stack.api.get("/api/v1/me", p.token()).status()).isEqualTo(401);
+    // nor is the cached /me answer left in Redis (only the user's generation number, until it expires)
+    io.vertx.redis.client.Redis redis = stack.redisClient();
+    try {
+      io.vertx.redis.client.Response fields = io.vertx.redis.client.RedisAPI.api(redis)
+          .hkeys(io.wxmp.handlers.common.ProfileCache.key(p.userId())).await(10, java.util.concurrent.TimeUnit.SECONDS);
+      List<String> names = new ArrayList<>();
+      fields.forEach(f -> names.add(f.toString()));
+      assertThat(names).containsOnly("g");
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    } finally {
+      redis.close();
+    }
 
     // no table holds a row of the user, nor any of their personal values anywhere
     for (Row col : stack.sql("""

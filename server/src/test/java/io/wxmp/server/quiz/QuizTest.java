@@ -141,6 +141,7 @@ class QuizTest {
     assertThat(deadline).isEqualTo(startedAt.plusSeconds(60));
     assertThat(attempt.getJsonArray("questions")).hasSize(3);
     assertThat(attempt.encode()).doesNotContain("correct");
+    assertThat(stack.api.get("/api/v1/me", token).json().getLong("points")).isZero(); // now cached
 
     Reply done = submit(token, quizId, attempt.getString("attemptId"), answers(quiz, 2));
     assertThat(done.status()).as(done.toString()).isEqualTo(200);

@@ -222,6 +222,22 @@ public final class TestStack {
     return io.vertx.redis.client.Redis.createClient(clientVertx, options);
   }
 
+  /**
+   * For a test that writes what {@code GET /me} shows straight into PostgreSQL (no writer of the server does that):
+   * invalidates the user's cached answer as the server's writers do after their commits.
+   */
+  public void profileChanged(long userId) {
+    io.vertx.redis.client.Redis redis = redisClient();
+    try {
+      new io.wxmp.handlers.common.ProfileCache(io.vertx.redis.client.RedisAPI.api(redis)).invalidate(userId)
+          .await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    } finally {
+      redis.close();
+    }
+  }
+
   public RowSet<Row> sql(String sql, Tuple args) {
     try {
       return db.preparedQuery(sql).execute(args).await(20, TimeUnit.SECONDS);

@@ -1,0 +1,146 @@
+package io.wxmp.handlers.common;
+
+import io.vertx.core.Future;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Response;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The answer of {@code GET /me}, cached in Redis per user, so a logged-in user's profile costs one Redis read instead
+ * of a PostgreSQL query. PostgreSQL stays the truth: every write of something {@code /me} shows (points, memberships,
+ * nickname, avatar, phone, {@code personalised}, erasure) calls {@link #invalidate} after its commit.
+ *
+ * <p>One hash per user, {@code wxmp:me:{<id>}} (one key, so every script here touches one cluster slot):
+ * {@code g} the user's generation, {@code d} the encoded answer and {@code u} its {@code memberUntil} in epoch ms
+ * (empty for none). A writer bumps {@code g} and drops {@code d} in one script. A reader that misses takes the
+ * generation before it reads PostgreSQL and stores what it read only if {@code g} is still that generation (checked
+ * and written in one script), so a reader that read before a commit can never store over it. A generation that
+ * starts afresh (a new or expired hash) starts at a random number, not at 1, so it cannot come back to a value a slow
+ * reader saw before the hash went away. The hash expires {@link #TTL_SECONDS} after its last write: the bound on how
+ * stale an answer can be should an invalidation itself fail (Redis down between the commit and the script).
+ * Nothing secret is cached: the answer has no token, no {@code session_key}, no phone number.
+ *
+ * <p>Redis failing here never fails a request: a read that fails is a miss (PostgreSQL answers), a store or an
+ * invalidation that fails is logged (once per kind per {@link FailureLog#WINDOW_MS}).
+ */
+public final class ProfileCache {
+  private static final Logger log = LoggerFactory.getLogger(ProfileCache.class);
+  /** How long a cached answer (and a user's generation) lives after its last write. */
+  public static final long TTL_SECONDS = 600;
+  private static final String PREFIX = "wxmp:me:{";
+  /** The generation of a hash that has none yet; answers it (KEYS[1]; ARGV: a random start, the TTL). */
+  private static final RedisScript BEGIN = new RedisScript("""
+      local g = redis.call('hget', KEYS[1], 'g')
+      if not g then
+        g = ARGV[1]
+        redis.call('hset', KEYS[1], 'g', g)
+        redis.call('expire', KEYS[1], ARGV[2])
+      end
+      return g""");
+  /** Stores the answer only at the generation its reader began at (ARGV: generation, answer, memberUntil, TTL). */
+  private static final RedisScript STORE = new RedisScript("""
+      if redis.call('hget', KEYS[1], 'g') ~= ARGV[1] then return 0 end
+      redis.call('hset', KEYS[1], 'd', ARGV[2], 'u', ARGV[3])
+      redis.call('expire', KEYS[1], ARGV[4])
+      return 1""");
+  /** A new generation and no answer (ARGV: a random start for a hash that has no generation, the TTL). */
+  private static final RedisScript INVALIDATE = new RedisScript("""
+      if redis.call('hexists', KEYS[1], 'g') == 1 then
+        redis.call('hincrby', KEYS[1], 'g', 1)
+      else
+        redis.call('hset', KEYS[1], 'g', ARGV[1])
+      end
+      redis.call('hdel', KEYS[1], 'd', 'u')
+      redis.call('expire', KEYS[1], ARGV[2])
+      return 1""");
+
+  private final RedisAPI redis;
+  private final String ttl = Long.toString(TTL_SECONDS);
+
+  public ProfileCache(RedisAPI redis) {
+    this.redis = redis;
+  }
+
+  /**
+   * What a read found: the cached answer, or (a miss) the generation to store a fresh answer at; both null when
+   * Redis could not be read (answer from PostgreSQL and store nothing).
+   */
+  public record Lookup(String answer, String generation) {}
+
+  private static final Lookup UNAVAILABLE = new Lookup(null, null);
+
+  public static String key(long userId) {
+    return PREFIX + userId + "}";
+  }
+
+  /** Never fails: a Redis failure is a {@link Lookup} with neither an answer nor a generation. */
+  public Future<Lookup> get(long userId) {
+    String key = key(userId);
+    return Redis.bounded(redis.hmget(List.of(key, "d", "u", "g"))).compose(r -> {
+      String answer = string(r.get(0));
+      String generation = string(r.get(2));
+      if (answer != null && current(string(r.get(1)))) {
+        return Future.succeededFuture(new Lookup(answer, generation));
+      }
+      if (generation != null) {
+        return Future.succeededFuture(new Lookup(null, generation));
+      }
+      return Redis.bounded(BEGIN.run(redis, List.of(key), List.of(randomStart(), ttl)))
+          .map(g -> new Lookup(null, g.toString()));
+    }).otherwise(failure -> {
+      FailureLog.once("profile-cache-read", more -> log.warn("GET /me cache not read, answering from PostgreSQL: {}"
+          + " ({} more like it)", failure.toString(), more));
+      return UNAVAILABLE;
+    });
+  }
+
+  /**
+   * Stores an answer read from PostgreSQL after {@link #get} gave {@code generation}; true when stored, false when a
+   * write came in between (or Redis failed). {@code memberUntilMs}: the answer's {@code memberUntil}, or null.
+   */
+  public Future<Boolean> put(long userId, String generation, String answer, Long memberUntilMs) {
+    if (generation == null) {
+      return Future.succeededFuture(false);
+    }
+    return Redis.bounded(STORE.run(redis, List.of(key(userId)), List.of(generation, answer,
+            memberUntilMs == null ? "" : Long.toString(memberUntilMs), ttl)))
+        .map(r -> r.toInteger() == 1)
+        .otherwise(failure -> {
+          FailureLog.once("profile-cache-store", more -> log.warn("GET /me answer not cached: {} ({} more like it)",
+              failure.toString(), more));
+          return false;
+        });
+  }
+
+  /**
+   * Call after every commit that changes what {@code GET /me} shows for the user (also after a write whose outcome is
+   * unknown). Never fails; a failure is logged, and the hash's expiry bounds how long the old answer can be served.
+   */
+  public Future<Void> invalidate(long userId) {
+    return Redis.bounded(INVALIDATE.run(redis, List.of(key(userId)), List.of(randomStart(), ttl)))
+        .<Void>mapEmpty()
+        .otherwise(failure -> {
+          FailureLog.once("profile-cache-invalidate", more -> log.warn("GET /me cache of user {} not invalidated, "
+              + "it may be stale for up to {} s: {} ({} more like it)", userId, TTL_SECONDS, failure.toString(), more));
+          return null;
+        });
+  }
+
+  /** An answer whose membership has run out since it was cached is a miss (PostgreSQL drops the membership then). */
+  private static boolean current(String memberUntilMs) {
+    return memberUntilMs == null || memberUntilMs.isEmpty()
+        || Long.parseLong(memberUntilMs) > System.currentTimeMillis();
+  }
+
+  private static String string(Response r) {
+    return r == null ? null : r.toString();
+  }
+
+  /** Far below Long.MAX_VALUE, so HINCRBY never overflows. */
+  private static String randomStart() {
+    return Long.toString(ThreadLocalRandom.current().nextLong(1L << 52));
+  }
+}
