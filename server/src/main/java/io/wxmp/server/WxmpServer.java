@@ -188,7 +188,10 @@ public final class WxmpServer {
       // node), so readiness means "at least one ranking node answers".
       RankingClient ranking = role.ranking() ? new RankingClient(vertx) : new RankingClient(vertx, 5_000, 450);
       ProfileCache profiles = new ProfileCache(redis);
-      Deps deps = new Deps(vertx, pg, redis, new Sessions(redis, userTtl, adminTtl, operatorTtl), profiles,
+      Deps deps = new Deps(vertx, pg, redis, new Sessions(redis,
+          // a session and a user's cached data live in different slots: no pipelined batch in Redis Cluster
+          "cluster".equals(settings.string("WXMP_REDIS_MODE")) ? null : redisClient, userTtl, adminTtl, operatorTtl),
+          profiles,
           WeChatClients.miniApp(settings, redis), upstream, registry, ranking, pay,
           limits(limitSettings, vertx, redis));
       // The lease outlives a slow pass (each upstream call is bounded) but not a crashed instance for long.

@@ -62,11 +62,12 @@ public final class AuthRoutes {
     router.post("/auth/phone").handler(Respond.json(routes::phone));
     router.route("/auth/logout").handler(Authenticate.users(deps.sessions()));
     router.post("/auth/logout").handler(Respond.noContent(routes::logout));
+    // GET /me authenticates itself: the session and the cached answer in one round trip (Sessions.userAnd)
+    router.get("/me").handler(Respond.encodedJson(routes::me));
     router.route("/me").handler(Authenticate.users(deps.sessions()));
     for (String path : List.of("/me/export", "/me/avatar", "/me/subscriptions")) {
       router.route(path).handler(Authenticate.users(deps.sessions()));
     }
-    router.get("/me").handler(Respond.encodedJson(routes::me));
     router.patch("/me").handler(limits.profile().handler(AuthRoutes::userKey));
     router.patch("/me").handler(Respond.json(routes::updateMe));
     router.delete("/me").handler(Respond.noContent(routes::erase));
@@ -195,19 +196,29 @@ public final class AuthRoutes {
   }
 
   /**
-   * The cached answer when there is one (one Redis read); otherwise PostgreSQL's, stored for the next time unless a
-   * write came in while it was read (see {@link ProfileCache}).
+   * The cached answer when there is one (read with the session when this server knows the token: one round trip);
+   * otherwise PostgreSQL's, stored for the next time unless a write came in while it was read (see
+   * {@link ProfileCache}).
    */
   Future<String> me(RoutingContext ctx) {
-    UserPrincipal user = Authenticate.user(ctx);
-    return deps.profiles().get(user.userId()).compose(cached -> cached.answer() != null
+    ProfileCache profiles = deps.profiles();
+    return deps.sessions().userAnd(Authenticate.bearer(ctx), profiles::read).compose(found -> {
+      UserPrincipal user = found.user();
+      Authenticate.remember(ctx, user, Authenticate.bearer(ctx));
+      return (found.also() != null ? profiles.get(user.userId(), found.also()) : profiles.get(user.userId()))
+          .compose(cached -> answer(user, cached));
+    });
+  }
+
+  private Future<String> answer(UserPrincipal user, ProfileCache.Lookup cached) {
+    return cached.answer() != null
         ? Future.succeededFuture(cached.answer())
         : service.profile(user).map(p -> {
           String answer = profileJson(p).encode();
           deps.profiles().put(user.userId(), cached.generation(), answer,
               p.memberUntil() == null ? null : p.memberUntil().toInstant().toEpochMilli());
           return answer;
-        }));
+        });
   }
 
   Future<JsonObject> updateMe(RoutingContext ctx) {

@@ -105,7 +105,14 @@ public final class Authenticate {
     return ctx.get(TOKEN);
   }
 
-  private static String bearer(RoutingContext ctx) {
+  /** For a route that authenticates itself (GET /me): what {@link #users} would have put. */
+  public static void remember(RoutingContext ctx, UserPrincipal user, String token) {
+    ctx.put(USER, user);
+    ctx.put(TOKEN, token);
+  }
+
+  /** The bearer token of the request, or null. */
+  public static String bearer(RoutingContext ctx) {
     String header = ctx.request().getHeader("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return null;

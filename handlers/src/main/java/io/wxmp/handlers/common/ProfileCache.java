@@ -1,8 +1,11 @@
 package io.wxmp.handlers.common;
 
 import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -76,25 +79,42 @@ public final class ProfileCache {
     return PREFIX + userId + "}";
   }
 
+  /** The read {@link #get} sends, for a caller that sends it in a batch of its own ({@link #get(long, Response)}). */
+  public Request read(long userId) {
+    return Request.cmd(Command.HMGET).arg(key(userId)).arg("d").arg("u").arg("g");
+  }
+
   /** Never fails: a Redis failure is a {@link Lookup} with neither an answer nor a generation. */
   public Future<Lookup> get(long userId) {
-    String key = key(userId);
-    return Redis.bounded(redis.hmget(List.of(key, "d", "u", "g"))).compose(r -> {
-      String answer = string(r.get(0));
-      String generation = string(r.get(2));
-      if (answer != null && current(string(r.get(1)))) {
-        return Future.succeededFuture(new Lookup(answer, generation));
-      }
-      if (generation != null) {
-        return Future.succeededFuture(new Lookup(null, generation));
-      }
-      return Redis.bounded(BEGIN.run(redis, List.of(key), List.of(randomStart(), ttl)))
-          .map(g -> new Lookup(null, g.toString()));
-    }).otherwise(failure -> {
-      FailureLog.once("profile-cache-read", more -> log.warn("GET /me cache not read, answering from PostgreSQL: {}"
-          + " ({} more like it)", failure.toString(), more));
-      return UNAVAILABLE;
-    });
+    return Redis.bounded(redis.hmget(List.of(key(userId), "d", "u", "g"))).compose(r -> lookup(userId, r))
+        .otherwise(ProfileCache::unavailable);
+  }
+
+  /** What {@link #read}'s reply means; never fails. */
+  public Future<Lookup> get(long userId, Response read) {
+    return lookup(userId, read).otherwise(ProfileCache::unavailable);
+  }
+
+  private Future<Lookup> lookup(long userId, Response r) {
+    if (r == null || r.type() != ResponseType.MULTI) {
+      return Future.failedFuture(new IllegalStateException("HMGET answered " + r));
+    }
+    String answer = string(r.get(0));
+    String generation = string(r.get(2));
+    if (answer != null && current(string(r.get(1)))) {
+      return Future.succeededFuture(new Lookup(answer, generation));
+    }
+    if (generation != null) {
+      return Future.succeededFuture(new Lookup(null, generation));
+    }
+    return Redis.bounded(BEGIN.run(redis, List.of(key(userId)), List.of(randomStart(), ttl)))
+        .map(g -> new Lookup(null, g.toString()));
+  }
+
+  private static Lookup unavailable(Throwable failure) {
+    FailureLog.once("profile-cache-read", more -> log.warn("GET /me cache not read, answering from PostgreSQL: {}"
+        + " ({} more like it)", failure.toString(), more));
+    return UNAVAILABLE;
   }
 
   /**

@@ -1,8 +1,12 @@
 package io.wxmp.handlers.common;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -12,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.LongFunction;
 
 /**
  * Bearer tokens: 256 random bits, handed to the client once; Redis keeps only their SHA-256 with an expiry, so a
@@ -38,6 +43,13 @@ public final class Sessions {
       return 1""");
 
   private final RedisAPI redis;
+  /** The client for pipelined batches ({@link #userAnd}), or null where keys of two users' slots cannot share one. */
+  private final io.vertx.redis.client.Redis batches;
+  /**
+   * Whose each user token seen here is: a token never changes owner (it is only ever deleted), so a known owner lets
+   * {@link #userAnd} read the session and the owner's data in one round trip.
+   */
+  private final Cache<String, UserPrincipal> owners = Caffeine.newBuilder().maximumSize(65_536).build();
   private final long userTtlSeconds;
   private final long merchantTtlSeconds;
   private final long operatorTtlSeconds;
@@ -47,7 +59,17 @@ public final class Sessions {
   }
 
   public Sessions(RedisAPI redis, long userTtlSeconds, long merchantTtlSeconds, long operatorTtlSeconds) {
+    this(redis, null, userTtlSeconds, merchantTtlSeconds, operatorTtlSeconds);
+  }
+
+  /**
+   * {@code batches}: the client behind {@code redis}, for {@link #userAnd}'s pipelined batch; null in Redis Cluster
+   * mode, where a batch must stay in one slot and a session and a user's data are in different ones.
+   */
+  public Sessions(RedisAPI redis, io.vertx.redis.client.Redis batches, long userTtlSeconds, long merchantTtlSeconds,
+      long operatorTtlSeconds) {
     this.redis = redis;
+    this.batches = batches;
     this.userTtlSeconds = userTtlSeconds;
     this.merchantTtlSeconds = merchantTtlSeconds;
     this.operatorTtlSeconds = operatorTtlSeconds;
@@ -97,6 +119,39 @@ public final class Sessions {
   /** The user behind a token, or a failed future with 401. */
   public Future<UserPrincipal> user(String token) {
     return lookup(USER_PREFIX, token).map(v -> new UserPrincipal(v.getLong("uid"), v.getString("openid")));
+  }
+
+  /** A user token's principal and what {@link #userAnd}'s extra read answered (null when it was not sent with it). */
+  public record UserAnd(UserPrincipal user, Response also) {}
+
+  /**
+   * {@link #user}, and {@code also} (a read of that user's) in the same round trip when the token's owner is known
+   * here: the session read and {@code also} go as one pipelined batch, and the session counts only if it still
+   * exists (a revoked or expired token is 401 as ever). Otherwise the session alone, with {@code also} null: the
+   * caller reads it next.
+   */
+  public Future<UserAnd> userAnd(String token, LongFunction<Request> also) {
+    if (token == null || token.length() < 20 || token.length() > 100) {
+      return Future.failedFuture(ApiException.unauthorized());
+    }
+    String digest = digest(token);
+    UserPrincipal known = batches == null ? null : owners.getIfPresent(digest);
+    if (known == null) {
+      return Redis.bounded(redis.get(USER_PREFIX + digest)).compose((Response r) -> {
+        if (r == null) {
+          return Future.failedFuture(ApiException.unauthorized());
+        }
+        JsonObject v = new JsonObject(r.toString());
+        UserPrincipal user = new UserPrincipal(v.getLong("uid"), v.getString("openid"));
+        owners.put(digest, user);
+        return Future.succeededFuture(new UserAnd(user, null));
+      });
+    }
+    return Redis.bounded(batches.batch(List.of(Request.cmd(Command.GET).arg(USER_PREFIX + digest),
+            also.apply(known.userId()))))
+        .compose(replies -> replies.get(0) == null
+            ? Future.failedFuture(ApiException.unauthorized())
+            : Future.succeededFuture(new UserAnd(known, replies.get(1))));
   }
 
   public Future<MerchantPrincipal> merchant(String token) {

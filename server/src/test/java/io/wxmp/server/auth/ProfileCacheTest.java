@@ -84,6 +84,12 @@ class ProfileCacheTest {
 
     // a token that is not a session gets no cached answer
     assertThat(stack.api.get("/api/v1/me", "x".repeat(43)).status()).isEqualTo(401);
+    // the server now knows whose the token is and reads the session with the answer: a revoked token is still 401
+    assertThat(stack.api.get("/api/v1/me", token).status()).isEqualTo(200);
+    assertThat(stack.api.post("/api/v1/auth/logout", token, null).status()).isEqualTo(204);
+    Reply revoked = stack.api.get("/api/v1/me", token);
+    assertThat(revoked.status()).isEqualTo(401);
+    assertThat(revoked.errorCode()).isEqualTo("unauthorized");
   }
 
   @Test
