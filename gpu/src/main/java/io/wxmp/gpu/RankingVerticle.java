@@ -19,6 +19,7 @@ import io.wxmp.gpu.RankingMessages.UpsertRequest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,13 @@ public final class RankingVerticle extends VerticleBase {
 
   // Touched only by the ranking thread.
   private final Map<String, VectorCollection> collections = new HashMap<>();
+  private final Map<String, IvfIndex> indexes = new HashMap<>();
+  /** Per collection whose index is being built: the build's token and the ids mutated since its snapshot. */
+  private final Map<String, Build> builds = new HashMap<>();
+  /** Whether large collections get an IVF index: nprobe > 0 and the backend chosen at start is the CPU. */
+  private volatile boolean indexing;
+  /** Collections served through an index now (for the gauge; written by the ranking thread). */
+  private volatile int indexed;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition batchReady = lock.newCondition();
@@ -63,11 +71,18 @@ public final class RankingVerticle extends VerticleBase {
 
   private volatile Scorer scorer;
   private WorkerExecutor rankingThread;
+  private WorkerExecutor indexThread;
   private DistributionSummary batchSizes;
   private Counter rejected;
   private Counter backendFailures;
 
+  /** message is null for the verticle's own requests (an index to install). */
   private record Pending(Message<Object> message, Object body, long enqueuedNanos) {}
+
+  private record Build(Object token, HashSet<Long> mutated) {}
+
+  /** Installs an index built off the ranking thread, unless the collection was reloaded meanwhile. */
+  private record InstallIndex(String collection, Object token, IvfIndex index) {}
 
   public RankingVerticle(RankingConfig config, MeterRegistry registry) {
     this(config, registry, ScorerFactory.standard());
@@ -89,6 +104,14 @@ public final class RankingVerticle extends VerticleBase {
     this.serveQueriesAtStart = serveQueriesAtStart;
   }
 
+  /**
+   * Whether collections of at least {@value IvfIndex#MIN_ROWS} rows are served through an IVF index (decided at start:
+   * nprobe above 0 and the CPU backend chosen; a server on CUDA, and its CPU fallback, always scan in full).
+   */
+  public boolean indexing() {
+    return indexing;
+  }
+
   /** The backend in use now: "cpu" or "cuda" (null before start). */
   public String backend() {
     Scorer s = scorer;
@@ -99,6 +122,7 @@ public final class RankingVerticle extends VerticleBase {
   public Future<?> start() {
     RankingCodecs.register(vertx);
     rankingThread = vertx.createSharedWorkerExecutor("wxmp-ranking-" + deploymentID(), 1, 10, TimeUnit.MINUTES);
+    indexThread = vertx.createSharedWorkerExecutor("wxmp-ranking-index-" + deploymentID(), 1, 10, TimeUnit.MINUTES);
     batchSizes = DistributionSummary.builder("wxmp.ranking.batch.size").description("queries per topK call")
         .publishPercentileHistogram().register(registry);
     rejected = Counter.builder("wxmp.ranking.rejected").description("requests failed with ranking_overloaded")
@@ -110,6 +134,8 @@ public final class RankingVerticle extends VerticleBase {
           .description("1 for the backend in use").register(registry);
     }
     Gauge.builder("wxmp.ranking.queue", this, v -> v.queued()).description("requests waiting").register(registry);
+    Gauge.builder("wxmp.ranking.indexed.collections", this, v -> v.indexed)
+        .description("collections served through an IVF index (WXMP_RANKING_NPROBE)").register(registry);
 
     // CUDA contexts belong to a thread: detect on the thread that will score.
     return rankingThread.executeBlocking(() -> {
@@ -123,6 +149,8 @@ public final class RankingVerticle extends VerticleBase {
         })
         .compose(s -> {
           scorer = s;
+          // Decided once: after a CUDA failure the CPU fallback keeps scanning in full, the ranking CUDA gave.
+          indexing = config.nprobe() > 0 && "cpu".equals(s.backend());
           EventBus eb = vertx.eventBus();
           List<MessageConsumer<?>> consumers = List.of(
               eb.localConsumer(RankingAddresses.UPSERT, this::admit),
@@ -167,6 +195,9 @@ public final class RankingVerticle extends VerticleBase {
       lock.unlock();
     }
     for (Pending p : left) {
+      if (p.message() == null) {
+        continue;
+      }
       p.message().fail(RankingAddresses.STOPPED_CODE, RankingAddresses.STOPPED + ": the ranking verticle stopped");
     }
     return rankingThread.executeBlocking(() -> {
@@ -175,7 +206,7 @@ public final class RankingVerticle extends VerticleBase {
         s.close();
       }
       return null;
-    }).eventually(() -> rankingThread.close());
+    }).eventually(() -> indexThread.close()).eventually(() -> rankingThread.close());
   }
 
   private int queued() {
@@ -200,24 +231,31 @@ public final class RankingVerticle extends VerticleBase {
   }
 
   private void admit(Message<Object> m) {
+    admit(m, m.body());
+  }
+
+  /** m null: the verticle's own request, queued past the bound and dropped silently when stopped. */
+  private void admit(Message<Object> m, Object body) {
     boolean schedule = false;
     lock.lock();
     try {
       if (stopped) {
-        m.fail(RankingAddresses.STOPPED_CODE, RankingAddresses.STOPPED + ": the ranking verticle stopped");
+        if (m != null) {
+          m.fail(RankingAddresses.STOPPED_CODE, RankingAddresses.STOPPED + ": the ranking verticle stopped");
+        }
         return;
       }
-      if (queue.size() >= config.queueBound()) {
+      if (m != null && queue.size() >= config.queueBound()) {
         rejected.increment();
         m.fail(RankingAddresses.OVERLOADED_CODE, RankingAddresses.OVERLOADED + ": more than "
             + config.queueBound() + " ranking requests are waiting; retry later");
         return;
       }
-      queue.add(new Pending(m, m.body(), System.nanoTime()));
+      queue.add(new Pending(m, body, System.nanoTime()));
       if (!draining) {
         draining = true;
         schedule = true;
-      } else if (queue.size() >= config.maxBatch() || !(m.body() instanceof TopKRequest)) {
+      } else if (queue.size() >= config.maxBatch() || !(body instanceof TopKRequest)) {
         batchReady.signal();
       }
     } finally {
@@ -334,10 +372,11 @@ public final class RankingVerticle extends VerticleBase {
       k = Math.max(k, r.k());
     }
     Scorer s = scorer;
+    IvfIndex index = indexing ? indexes.get(c.name()) : null;
     List<List<ScoredId>> results;
     long start = System.nanoTime();
     try {
-      results = s.topK(c, queries, k, excludes);
+      results = index != null ? index.topK(queries, k, excludes, config.nprobe()) : s.topK(c, queries, k, excludes);
     } catch (Throwable t) {
       backendFailures.increment();
       String reason = RankingAddresses.BACKEND_ERROR + ": the " + s.backend() + " backend failed this batch (" + t
@@ -378,16 +417,27 @@ public final class RankingVerticle extends VerticleBase {
     Object body = p.body();
     try {
       if (body instanceof UpsertRequest u) {
-        collections.computeIfAbsent(u.collection(), this::newCollection).upsert(u.id(), u.vector());
+        VectorCollection c = collections.computeIfAbsent(u.collection(), this::newCollection);
+        c.upsert(u.id(), u.vector());
+        mutated(c, u.id());
       } else if (body instanceof RemoveRequest r) {
         VectorCollection c = collections.get(r.collection());
-        if (c != null) {
-          c.remove(r.id());
+        if (c != null && c.remove(r.id())) {
+          mutated(c, r.id());
         }
       } else if (body instanceof LoadRequest l) {
         VectorCollection c = newCollection(l.collection());
         c.load(l.ids(), l.vectors());
         collections.put(l.collection(), c);
+        indexes.remove(l.collection());
+        indexed = indexes.size();
+        builds.remove(l.collection());
+        if (indexing && c.size() >= IvfIndex.MIN_ROWS) {
+          buildIndex(c);
+        }
+      } else if (body instanceof InstallIndex i) {
+        install(i);
+        return;
       } else {
         fail(p, RankingAddresses.BAD_REQUEST_CODE, RankingAddresses.BAD_REQUEST + ": unexpected " + body);
         return;
@@ -399,11 +449,80 @@ public final class RankingVerticle extends VerticleBase {
     context.runOnContext(v -> p.message().reply(null));
   }
 
+  /** Keeps c's index (and a build under way) in step with a changed or removed row; rebuilds when many changed. */
+  private void mutated(VectorCollection c, long id) {
+    IvfIndex index = indexes.get(c.name());
+    if (index != null) {
+      float[] v = c.get(id);
+      if (v != null) {
+        index.upserted(id, v);
+      } else {
+        index.removed(id);
+      }
+    }
+    Build b = builds.get(c.name());
+    if (b != null) {
+      b.mutated().add(id);
+    } else if (index != null && index.changes() > Math.max(1_000, c.size() / 20) && c.size() >= IvfIndex.MIN_ROWS) {
+      buildIndex(c); // the current index serves until the new one is installed
+    }
+  }
+
+  /** Snapshots c (on the ranking thread) and builds its index on the index thread; installed through the queue. */
+  private void buildIndex(VectorCollection c) {
+    String name = c.name();
+    long[] ids = java.util.Arrays.copyOf(c.ids(), c.size());
+    float[] data = c.rowMajor();
+    int dim = c.dim();
+    Object token = new Object();
+    builds.put(name, new Build(token, new HashSet<>()));
+    long started = System.nanoTime();
+    indexThread.<IvfIndex>executeBlocking(() -> {
+      CpuScorer assigner = new CpuScorer();
+      try {
+        return IvfIndex.build(ids, data, dim, 0x5eed ^ ids.length, assigner);
+      } finally {
+        assigner.close();
+      }
+    }, false).onComplete(r -> {
+      if (r.succeeded()) {
+        log.info("IVF index of {} built: {} rows in {} lists, {} ms", name, ids.length, r.result().lists(),
+            (System.nanoTime() - started) / 1_000_000);
+        admit(null, new InstallIndex(name, token, r.result()));
+      } else {
+        log.error("Building the IVF index of {} failed; it is scanned in full", name, r.cause());
+      }
+    });
+  }
+
+  private void install(InstallIndex i) {
+    Build b = builds.get(i.collection());
+    VectorCollection c = collections.get(i.collection());
+    if (b == null || b.token() != i.token() || c == null) {
+      return; // reloaded (or retired) since the snapshot
+    }
+    builds.remove(i.collection());
+    for (Long id : b.mutated()) {
+      float[] v = c.get(id);
+      if (v != null) {
+        i.index().upserted(id, v);
+      } else {
+        i.index().removed(id);
+      }
+    }
+    indexes.put(i.collection(), i.index());
+    indexed = indexes.size();
+  }
+
   private VectorCollection newCollection(String name) {
     return new VectorCollection(name, config.dim(), config.fp16());
   }
 
   private void fail(Pending p, int code, String message) {
+    if (p.message() == null) {
+      log.warn("Ranking: {}", message);
+      return;
+    }
     context.runOnContext(v -> p.message().fail(code, message));
   }
 }

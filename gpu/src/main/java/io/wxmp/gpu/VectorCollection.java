@@ -172,6 +172,18 @@ public final class VectorCollection {
     return ids;
   }
 
+  /** The rows' stored values (after fp16 rounding when fp16), row-major: size × dim. */
+  float[] rowMajor() {
+    float[] out = new float[size * dim];
+    for (int row = 0; row < size; row++) {
+      for (int d = 0; d < dim; d++) {
+        int i = index(row, d, dim);
+        out[row * dim + d] = fp16 ? Half.toFloat(f16[i]) : f32[i];
+      }
+    }
+    return out;
+  }
+
   /** Changes when the arrays are reallocated: a device mirror must then upload everything. */
   long generation() {
     return generation;

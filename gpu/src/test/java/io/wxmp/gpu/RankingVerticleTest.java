@@ -291,4 +291,91 @@ class RankingVerticleTest {
     assertThat(backend).isEqualTo("cpu");
   }
 
+
+  /** Polls (on Vert.x timers) until the gauge of indexed collections reads n. */
+  private static void awaitIndexed(Vertx vertx, SimpleMeterRegistry registry, double n) throws Exception {
+    for (int i = 0; i < 600; i++) {
+      if (registry.get("wxmp.ranking.indexed.collections").gauge().value() == n) {
+        return;
+      }
+      io.vertx.core.Promise<Void> tick = io.vertx.core.Promise.promise();
+      vertx.setTimer(50, t -> tick.complete());
+      await(tick.future());
+    }
+    throw new AssertionError("the IVF index was not installed in 30 s");
+  }
+
+  @Test
+  void aLargeCollectionIsServedThroughItsIndexAndMutationsStayExact(Vertx vertx) throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    // nprobe above the number of lists: every list is probed, so the answers must equal a full scan
+    RankingConfig config = RankingConfig.defaults().withDim(DIM).withBackend(RankingConfig.Backend.CPU)
+        .withNprobe(4096);
+    RankingVerticle verticle = new RankingVerticle(config, registry, cpuOnly(() -> {
+      throw new UnsatisfiedLinkError("no libcuda in this test");
+    }));
+    await(deploy(vertx, verticle));
+    assertThat(verticle.indexing()).isTrue();
+    RankingClient client = new RankingClient(vertx);
+    Random rnd = new Random(11);
+    int n = IvfIndex.MIN_ROWS + 500;
+    long[] ids = new long[n];
+    float[][] vectors = new float[n][];
+    for (int i = 0; i < n; i++) {
+      ids[i] = 5_000L + i;
+      vectors[i] = Reference.unitVector(rnd, DIM);
+    }
+    await(client.load("items", ids, vectors));
+    awaitIndexed(vertx, registry, 1);
+    VectorCollection reference = new VectorCollection("items", DIM, false);
+    reference.load(ids, vectors);
+    for (int i = 0; i < 50; i++) {
+      long id = ids[rnd.nextInt(n)];
+      float[] v = Reference.unitVector(rnd, DIM);
+      await(client.upsert("items", id, v));
+      reference.upsert(id, v);
+      long gone = ids[rnd.nextInt(n)];
+      await(client.remove("items", gone));
+      reference.remove(gone);
+      float[] fresh = Reference.unitVector(rnd, DIM);
+      await(client.upsert("items", 9_000_000L + i, fresh));
+      reference.upsert(9_000_000L + i, fresh);
+    }
+    long[] refIds = java.util.Arrays.copyOf(reference.ids(), reference.size());
+    for (int i = 0; i < 20; i++) {
+      float[] q = Reference.unitVector(rnd, DIM);
+      long[] exclude = Reference.randomExclude(rnd, refIds, 10);
+      List<ScoredId> got = await(client.topK("items", q, 100, exclude));
+      assertThat(got).isEqualTo(Reference.topK(reference, refIds, q, 100, exclude));
+    }
+    // a reload drops the index (a retired, empty collection has none)
+    await(client.load("items", new long[0], new float[0][]));
+    assertThat(registry.get("wxmp.ranking.indexed.collections").gauge().value()).isEqualTo(0.0);
+  }
+
+  @Test
+  void aServerThatStartsOnCudaNeverIndexesSoItsCpuFallbackRanksTheSame(Vertx vertx) throws Exception {
+    CpuScorer inner = new CpuScorer(1);
+    Scorer fakeCuda = new Scorer() {
+      @Override
+      public String backend() {
+        return "cuda";
+      }
+
+      @Override
+      public List<List<ScoredId>> topK(VectorCollection c, float[][] q, int k, long[][] ex) {
+        return inner.topK(c, q, k, ex);
+      }
+
+      @Override
+      public void close() {
+        inner.close();
+      }
+    };
+    RankingVerticle verticle = new RankingVerticle(RankingConfig.defaults().withDim(DIM), new SimpleMeterRegistry(),
+        cpuOnly(() -> fakeCuda));
+    await(deploy(vertx, verticle));
+    assertThat(verticle.backend()).isEqualTo("cuda");
+    assertThat(verticle.indexing()).as("full scans on CUDA and after a fallback to the CPU").isFalse();
+  }
 }

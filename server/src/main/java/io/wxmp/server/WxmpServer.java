@@ -316,8 +316,9 @@ public final class WxmpServer {
     Integer maxBatch = check.get(() -> settings.integer("WXMP_RANKING_MAX_BATCH", 1, 4096));
     Integer queue = check.get(() -> settings.integer("WXMP_RANKING_QUEUE_BOUND", 1, 1_000_000));
     Boolean fp16 = check.get(() -> settings.bool("WXMP_RANKING_FP16"));
+    Integer nprobe = check.get(() -> settings.integer("WXMP_RANKING_NPROBE", 0, 4096));
     check.done();
-    return new RankingConfig(dim, backend, window, maxBatch, queue, fp16);
+    return new RankingConfig(dim, backend, window, maxBatch, queue, fp16, nprobe);
   }
 
   /**

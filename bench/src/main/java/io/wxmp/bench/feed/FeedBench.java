@@ -91,6 +91,13 @@ public final class FeedBench {
           model.metrics());
       stack.server().feed().refresh().await(10, TimeUnit.MINUTES);
       System.out.printf("serving %s%n", stack.server().feed().serving().current().version());
+      if (!"false".equals(System.getProperty("ivfRecall"))) {
+        ivfRecall(stack, model.id());
+      }
+      if (Boolean.getBoolean("ivfOnly")) {
+        stack.close();
+        System.exit(0);
+      }
 
       t = System.nanoTime();
       List<String> tokens = login(stack, sessions, users);
@@ -146,6 +153,8 @@ public final class FeedBench {
       after.lines().filter(l -> l.startsWith("wxmp_feed_foldin")).forEach(l -> System.out.println("  " + l));
       System.out.printf("ranking fallbacks during the run: %s%n", stack.management().get("/metrics", null).raw().toString()
           .lines().filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total")).findFirst().orElse("-"));
+      System.out.printf("collections ranked through an IVF index: %s%n", stack.management().get("/metrics", null).raw()
+          .toString().lines().filter(l -> l.startsWith("wxmp_ranking_indexed_collections")).findFirst().orElse("-"));
       System.out.printf("load average at the end: %s%n", loadAverage());
     } catch (Throwable e) {
       e.printStackTrace();
@@ -338,6 +347,41 @@ public final class FeedBench {
     System.out.printf(Locale.ROOT, "| %s | %s | %s | %.0f | %.1f | %.1f | %d |%n", endpoint, load,
         Double.isNaN(offered) ? "—" : String.format(Locale.ROOT, "%.0f", offered), r.throughput(), r.p50(), r.p99(),
         r.errors());
+  }
+
+  /**
+   * The IVF pre-selection's recall of the exact top-300 on this run's model: its trained item vectors, and 1,000 of
+   * its trained user vectors as queries (the same index the ranking verticle builds; measured before the load runs).
+   */
+  static void ivfRecall(TestStack stack, long modelId) {
+    List<Long> ids = new ArrayList<>();
+    List<float[]> vectors = new ArrayList<>();
+    for (io.vertx.sqlclient.Row r : stack.sql("SELECT item_id, vector FROM feed_item_vectors WHERE model_id = $1",
+        Tuple.of(modelId))) {
+      ids.add(r.getLong(0));
+      vectors.add(floats(r.getBuffer(1).getBytes()));
+    }
+    List<float[]> queries = new ArrayList<>();
+    for (io.vertx.sqlclient.Row r : stack.sql("SELECT vector FROM feed_user_vectors WHERE model_id = $1 "
+        + "ORDER BY user_id LIMIT 1000", Tuple.of(modelId))) {
+      queries.add(floats(r.getBuffer(0).getBytes()));
+    }
+    io.wxmp.gpu.IvfRecall recall = new io.wxmp.gpu.IvfRecall(ids.stream().mapToLong(Long::longValue).toArray(),
+        vectors.toArray(new float[0][]));
+    try {
+      System.out.println();
+      System.out.print(recall.table(queries.toArray(new float[0][]), 300, new int[] {8, 16, 24, 32, 48, 64}));
+      System.out.println();
+    } finally {
+      recall.close();
+    }
+  }
+
+  private static float[] floats(byte[] bytes) {
+    java.nio.FloatBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    float[] out = new float[b.remaining()];
+    b.get(out);
+    return out;
   }
 
   /** A line on stderr with the wall-clock time a phase starts (to cut a profile of the whole run into phases). */

@@ -172,7 +172,7 @@ public final class RankingBench {
       Vertx vertx = Vertx.vertx();
       try {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        RankingConfig config = RankingConfig.defaults().withDim(dim).withBatching(200, maxBatch)
+        RankingConfig config = RankingConfig.defaults().withDim(dim).withNprobe(0).withBatching(200, maxBatch)
             .withBackend(RankingConfig.Backend.parse(backend));
         await(vertx.deployVerticle(new RankingVerticle(config, registry),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)));
