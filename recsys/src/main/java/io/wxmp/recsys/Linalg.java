@@ -70,6 +70,8 @@ final class Linalg {
     final double[] a;
     final double[] rhs;
     final double[] rows;
+    /** Conjugate-gradient vectors (x, r, p, Ap), allocated on first use. */
+    double[] cg;
 
     Scratch(int d) {
       a = new double[d * d];
@@ -203,6 +205,100 @@ final class Linalg {
         v -= u[ri + j] * b[j];
       }
       b[i] = v / u[ri + i];
+    }
+  }
+
+  /**
+   * The same row step as {@link #solveRow}, solved approximately by {@code steps} conjugate-gradient iterations started
+   * from the row's current vector in out (warm start; implicit's {@code least_squares_cg}): the d × d system is never
+   * formed, each iteration costs one product with the Gramian (d²) and two passes over the row's entries (2·n·d), so
+   * a row costs O(steps·(d² + n·d)) instead of O(n·d² + d³). Stops early when the residual vanishes. A row without
+   * entries gets the zero vector.
+   */
+  static void solveRowCg(double[] gram, float[] f, int d, int[] cols, float[] vals, int from, int to,
+      double unobservedN, double lambda, double scale, int steps, Scratch s, float[] out, int outOff) {
+    if (from == to) {
+      java.util.Arrays.fill(out, outOff, outOff + d, 0f);
+      return;
+    }
+    if (s.cg == null) {
+      s.cg = new double[4 * d];
+    }
+    double[] v = s.cg; // x at 0, r at d, p at 2d, Ap at 3d
+    double weight = 0;
+    for (int k = from; k < to; k++) {
+      weight += 1 + scale * vals[k];
+    }
+    double reg = lambda * (weight + unobservedN);
+    for (int x = 0; x < d; x++) {
+      v[x] = out[outOff + x];
+    }
+    // r = b - A x, with b = Σ c·f
+    applyCg(gram, f, d, cols, vals, from, to, reg, scale, v, 0, v, 3 * d);
+    for (int k = from; k < to; k++) {
+      double c = 1 + scale * vals[k];
+      int off = cols[k] * d;
+      for (int x = 0; x < d; x++) {
+        v[3 * d + x] -= c * f[off + x];
+      }
+    }
+    double rr = 0;
+    for (int x = 0; x < d; x++) {
+      double r = -v[3 * d + x];
+      v[d + x] = r;
+      v[2 * d + x] = r;
+      rr += r * r;
+    }
+    for (int it = 0; it < steps && rr > 1e-30; it++) {
+      applyCg(gram, f, d, cols, vals, from, to, reg, scale, v, 2 * d, v, 3 * d);
+      double pap = 0;
+      for (int x = 0; x < d; x++) {
+        pap += v[2 * d + x] * v[3 * d + x];
+      }
+      if (!(pap > 0)) {
+        break;
+      }
+      double alpha = rr / pap;
+      double next = 0;
+      for (int x = 0; x < d; x++) {
+        v[x] += alpha * v[2 * d + x];
+        double r = v[d + x] - alpha * v[3 * d + x];
+        v[d + x] = r;
+        next += r * r;
+      }
+      double beta = next / rr;
+      for (int x = 0; x < d; x++) {
+        v[2 * d + x] = v[d + x] + beta * v[2 * d + x];
+      }
+      rr = next;
+    }
+    for (int x = 0; x < d; x++) {
+      out[outOff + x] = (float) v[x];
+    }
+  }
+
+  /** y[yOff..] = (G + Σ c·f fᵀ + reg·I) · v[vOff..], over the entries cols[from..to). */
+  private static void applyCg(double[] gram, float[] f, int d, int[] cols, float[] vals, int from, int to,
+      double reg, double scale, double[] v, int vOff, double[] y, int yOff) {
+    for (int x = 0; x < d; x++) {
+      int row = x * d;
+      double sum = 0;
+      for (int z = 0; z < d; z++) {
+        sum += gram[row + z] * v[vOff + z];
+      }
+      y[yOff + x] = sum + reg * v[vOff + x];
+    }
+    for (int k = from; k < to; k++) {
+      double c = 1 + scale * vals[k];
+      int off = cols[k] * d;
+      double dot = 0;
+      for (int x = 0; x < d; x++) {
+        dot += f[off + x] * v[vOff + x];
+      }
+      double cd = c * dot;
+      for (int x = 0; x < d; x++) {
+        y[yOff + x] += cd * f[off + x];
+      }
     }
   }
 

@@ -92,6 +92,58 @@ class IalsTest {
   }
 
   @Test
+  void conjugateGradientTrainingReachesTheExactSolutionsLoss() {
+    IalsModel cg = Ials.train(DATA.data, PARAMS, 3);
+    double exact = loss(MODEL);
+    assertThat(loss(cg)).isLessThan(exact * 1.01);
+    assertThat(loss(cg)).isLessThan(loss(Ials.train(DATA.data, PARAMS.withEpochs(1))));
+    // the same recommendations, cluster-wise
+    double sum = 0;
+    for (int u = 0; u < DATA.users; u++) {
+      int[] top = Planted.topK(cg.scores(cg.userVector(u)), 10, DATA.data.itemsOf(u));
+      for (int i : top) {
+        sum += DATA.clusterOf(i) == DATA.userCluster[u] ? 1 : 0;
+      }
+    }
+    assertThat(sum / DATA.users).isGreaterThanOrEqualTo(9.0);
+    assertThat(Ials.train(DATA.data, PARAMS, 0).itemVectors()).containsExactly(MODEL.itemVectors());
+    assertThatThrownBy(() -> Ials.train(DATA.data, PARAMS, -1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void conjugateGradientTrainingIsBitIdenticalWhateverTheThreads() {
+    IalsParams p = PARAMS.withEpochs(4);
+    IalsModel a = Ials.train(DATA.data, p, 3);
+    IalsModel one = Ials.train(DATA.data, p.withThreads(1), 3);
+    IalsModel three = Ials.train(DATA.data, p.withThreads(3), 3);
+    assertThat(one.itemVectors()).containsExactly(a.itemVectors());
+    assertThat(three.userVectors()).containsExactly(a.userVectors());
+  }
+
+  @Test
+  void conjugateGradientRowStepConvergesToTheCholeskySolve() {
+    int d = 12;
+    float[] f = new float[30 * d];
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    for (int k = 0; k < f.length; k++) {
+      f[k] = (float) (r.nextDouble() - 0.5);
+    }
+    double[] gram = Linalg.gramian(f, 30, d, 0.1, null);
+    int[] cols = {2, 5, 7, 11, 19, 23, 29};
+    float[] vals = {1, 2, 1, 3, 1, 1, 2};
+    float[] exact = new float[d];
+    Linalg.solveRow(gram, f, d, cols, vals, 0, cols.length, 3, 0.05, 1, new Linalg.Scratch(d), exact, 0);
+    float[] cg = new float[d]; // from zero: d steps are exact in exact arithmetic
+    Linalg.solveRowCg(gram, f, d, cols, vals, 0, cols.length, 3, 0.05, 1, 3 * d, new Linalg.Scratch(d), cg, 0);
+    for (int x = 0; x < d; x++) {
+      assertThat(cg[x]).isCloseTo(exact[x], org.assertj.core.data.Offset.offset(1e-5f));
+    }
+    float[] empty = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    Linalg.solveRowCg(gram, f, d, cols, vals, 0, 0, 3, 0.05, 1, 3, new Linalg.Scratch(d), empty, 0);
+    assertThat(empty).containsOnly(0f);
+  }
+
+  @Test
   void paramsAreValidated() {
     assertThatThrownBy(() -> PARAMS.withDim(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> PARAMS.withRegularization(0)).isInstanceOf(IllegalArgumentException.class);
