@@ -4,9 +4,66 @@ package io.wxmp.recsys;
  * Maximal marginal relevance (Carbonell and Goldstein 1998) over cosine similarity of item vectors: greedily picks
  * argmax λ·rel(i) − (1 − λ)·max_{s picked} cos(i, s). Relevance is min-max scaled to [0, 1] over the candidates first,
  * so λ means the same whatever the score scale; λ = 1 is the plain ranking by relevance. Ties go to the lower index.
+ * {@link Options} choose other relevance scalings (rank, softmax) and the mean instead of the max similarity.
  */
 public final class Mmr {
   private Mmr() {
+  }
+
+  /** How the candidates' scores become relevance in [0, 1] before λ weighs them. */
+  public enum Scaling {
+    /** (s − min) / (max − min) over the candidates: the classic, and the default. */
+    MIN_MAX,
+    /** 1 − rank / n by descending score (ties by index): only the order of the scores counts. */
+    RANK,
+    /** exp((s − max) / (T · sd)) with sd the standard deviation of the candidates' scores: 1 for the best. */
+    SOFTMAX
+  }
+
+  /**
+   * @param scaling        relevance scaling
+   * @param temperature    T of {@link Scaling#SOFTMAX} (&gt; 0; ignored otherwise)
+   * @param meanSimilarity penalise the mean cosine to the items picked so far instead of the largest (what ILD, the
+   *                       mean pairwise distance, measures)
+   */
+  public record Options(Scaling scaling, double temperature, boolean meanSimilarity) {
+    /** Min-max relevance, max similarity: {@link #select(float[], float[][], double, int)}. */
+    public static final Options CLASSIC = new Options(Scaling.MIN_MAX, 1, false);
+
+    public Options {
+      if (scaling == null) {
+        throw new IllegalArgumentException("scaling is null");
+      }
+      if (!(temperature > 0) || Double.isInfinite(temperature)) {
+        throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
+      }
+    }
+
+    /** Parses minmax | rank | softmax:T, optionally followed by /mean (e.g. "softmax:0.5/mean"). */
+    public static Options parse(String s) {
+      boolean mean = s.endsWith("/mean");
+      String head = mean ? s.substring(0, s.length() - 5) : s;
+      if (head.equals("minmax")) {
+        return new Options(Scaling.MIN_MAX, 1, mean);
+      }
+      if (head.equals("rank")) {
+        return new Options(Scaling.RANK, 1, mean);
+      }
+      if (head.startsWith("softmax:")) {
+        return new Options(Scaling.SOFTMAX, Double.parseDouble(head.substring(8)), mean);
+      }
+      throw new IllegalArgumentException("unknown MMR options " + s + " (minmax | rank | softmax:T [/mean])");
+    }
+
+    @Override
+    public String toString() {
+      String h = switch (scaling) {
+        case MIN_MAX -> "minmax";
+        case RANK -> "rank";
+        case SOFTMAX -> "softmax:" + temperature;
+      };
+      return meanSimilarity ? h + "/mean" : h;
+    }
   }
 
   /**
@@ -17,6 +74,11 @@ public final class Mmr {
    * @return indices into the inputs, in picking order
    */
   public static int[] select(float[] relevance, float[][] vectors, double lambda, int k) {
+    return select(relevance, vectors, lambda, k, Options.CLASSIC);
+  }
+
+  /** As {@link #select(float[], float[][], double, int)}, with the relevance scaling and similarity of o. */
+  public static int[] select(float[] relevance, float[][] vectors, double lambda, int k, Options o) {
     int n = relevance.length;
     if (vectors.length != n) {
       throw new IllegalArgumentException("relevance has " + n + " entries, vectors " + vectors.length);
@@ -51,13 +113,11 @@ public final class Mmr {
       }
       norm[i] = Math.sqrt(s);
     }
-    double range = max - min;
-    double[] rel = new double[n];
-    for (int i = 0; i < n; i++) {
-      rel[i] = range > 0 && Double.isFinite(range) ? (relevance[i] - min) / range : 1;
-    }
+    double[] rel = scale(relevance, min, max, o);
+    boolean mean = o.meanSimilarity();
+    // max similarity so far, or with mean the sum (divided by the picks when compared)
     double[] maxSim = new double[n];
-    java.util.Arrays.fill(maxSim, Double.NEGATIVE_INFINITY);
+    java.util.Arrays.fill(maxSim, mean ? 0 : Double.NEGATIVE_INFINITY);
     // The candidates not picked yet, in index order (so the first best wins a tie, as with a scan of all n).
     int[] rest = new int[n];
     for (int i = 0; i < n; i++) {
@@ -69,7 +129,8 @@ public final class Mmr {
       double bestValue = Double.NEGATIVE_INFINITY;
       for (int j = 0; j < left; j++) {
         int i = rest[j];
-        double value = pick == 0 ? rel[i] : lambda * rel[i] - (1 - lambda) * maxSim[i];
+        double sim = mean ? maxSim[i] / pick : maxSim[i];
+        double value = pick == 0 ? rel[i] : lambda * rel[i] - (1 - lambda) * sim;
         if (value > bestValue) {
           bestValue = value;
           at = j;
@@ -104,10 +165,10 @@ public final class Mmr {
           s2 += (double) a2[x] * bx;
           s3 += (double) a3[x] * bx;
         }
-        similar(maxSim, norm, i0, nb, s0);
-        similar(maxSim, norm, i1, nb, s1);
-        similar(maxSim, norm, i2, nb, s2);
-        similar(maxSim, norm, i3, nb, s3);
+        similar(maxSim, norm, i0, nb, s0, mean);
+        similar(maxSim, norm, i1, nb, s1, mean);
+        similar(maxSim, norm, i2, nb, s2, mean);
+        similar(maxSim, norm, i3, nb, s3, mean);
       }
       for (; j < left; j++) {
         int i = rest[j];
@@ -116,17 +177,69 @@ public final class Mmr {
         for (int x = 0; x < d; x++) {
           dot += (double) a[x] * b[x];
         }
-        similar(maxSim, norm, i, nb, dot);
+        similar(maxSim, norm, i, nb, dot, mean);
       }
     }
     return out;
   }
 
-  /** Raises maxSim[i] to the cosine of i with the item just picked (norm nb, dot product dot); 0 for a zero vector. */
-  private static void similar(double[] maxSim, double[] norm, int i, double nb, double dot) {
+  /**
+   * Raises maxSim[i] to the cosine of i with the item just picked (norm nb, dot product dot; 0 for a zero vector), or
+   * with sum adds it.
+   */
+  private static void similar(double[] maxSim, double[] norm, int i, double nb, double dot, boolean sum) {
     double sim = norm[i] > 0 && nb > 0 ? dot / (norm[i] * nb) : 0;
-    if (sim > maxSim[i]) {
+    if (sum) {
+      maxSim[i] += sim;
+    } else if (sim > maxSim[i]) {
       maxSim[i] = sim;
     }
+  }
+
+  /** Relevance in [0, 1] per candidate; all 1 when the scores are all equal (or their range is not finite). */
+  static double[] scale(float[] relevance, double min, double max, Options o) {
+    int n = relevance.length;
+    double[] rel = new double[n];
+    double range = max - min;
+    if (!(range > 0 && Double.isFinite(range))) {
+      java.util.Arrays.fill(rel, 1);
+      return rel;
+    }
+    switch (o.scaling()) {
+      case MIN_MAX -> {
+        for (int i = 0; i < n; i++) {
+          rel[i] = (relevance[i] - min) / range;
+        }
+      }
+      case RANK -> {
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+          int bits = Float.floatToIntBits(relevance[i] == 0 ? 0f : relevance[i]);
+          int ordered = bits >= 0 ? bits : bits ^ 0x7fffffff;
+          keys[i] = ((long) -(long) ordered << 32) + i; // ascending = descending score, ties by index
+        }
+        java.util.Arrays.sort(keys);
+        for (int r = 0; r < n; r++) {
+          rel[(int) (keys[r] & 0xffffffffL)] = (double) (n - r) / n;
+        }
+      }
+      case SOFTMAX -> {
+        double mu = 0;
+        for (float v : relevance) {
+          mu += v;
+        }
+        mu /= n;
+        double var = 0;
+        for (float v : relevance) {
+          var += (v - mu) * (v - mu);
+        }
+        double sd = Math.sqrt(var / n);
+        for (int i = 0; i < n; i++) {
+          rel[i] = Math.exp((relevance[i] - max) / (o.temperature() * sd));
+        }
+      }
+      default -> throw new IllegalStateException();
+    }
+    return rel;
   }
 }

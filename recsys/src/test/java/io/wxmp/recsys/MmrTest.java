@@ -45,6 +45,76 @@ class MmrTest {
   }
 
   @Test
+  void classicOptionsAreTheDefault() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(4);
+    for (int t = 0; t < 200; t++) {
+      int n = 1 + r.nextInt(30);
+      float[] rel = new float[n];
+      float[][] v = new float[n][5];
+      for (int i = 0; i < n; i++) {
+        rel[i] = r.nextInt(4) == 0 ? 0.5f : (float) r.nextDouble();
+        for (int x = 0; x < 5; x++) {
+          v[i][x] = (float) r.nextDouble() - 0.3f;
+        }
+      }
+      double lambda = r.nextDouble();
+      assertThat(Mmr.select(rel, v, lambda, 10, Mmr.Options.CLASSIC)).containsExactly(Mmr.select(rel, v, lambda, 10));
+      assertThat(Mmr.select(rel, v, lambda, 10, Mmr.Options.parse("minmax")))
+          .containsExactly(Mmr.select(rel, v, lambda, 10));
+    }
+  }
+
+  @Test
+  void rankScalingDependsOnlyOnTheOrder() {
+    float[] rel = {5f, 4.9f, 1f, 0.5f, 0.4f};
+    float[] squashed = {0.05f, 0.04f, 0.03f, 0.02f, 0.01f};
+    float[][] v = {{1, 0}, {0.98f, 0.2f}, {0, 1}, {0.7f, 0.7f}, {0.1f, 1}};
+    Mmr.Options rank = Mmr.Options.parse("rank");
+    for (double lambda : new double[] {0.3, 0.5, 0.7, 0.9}) {
+      assertThat(Mmr.select(rel, v, lambda, 5, rank)).containsExactly(Mmr.select(squashed, v, lambda, 5, rank));
+    }
+    assertThat(Mmr.scale(rel, 0.4, 5, rank)).containsExactly(1, 0.8, 0.6, 0.4, 0.2);
+    // min-max sees the gap after the first two: the near-duplicate stays second at λ 0.7
+    assertThat(Mmr.select(rel, v, 0.7, 2)).containsExactly(0, 1);
+    // rank-based relevance makes the gap one step, and the dissimilar third overtakes the near-duplicate
+    assertThat(Mmr.select(rel, v, 0.7, 2, rank)).containsExactly(0, 2);
+  }
+
+  @Test
+  void softmaxScalingKeepsTheBestAtOneAndIsMonotone() {
+    float[] rel = {3f, 1f, 2f, 0f};
+    double[] s = Mmr.scale(rel, 0, 3, Mmr.Options.parse("softmax:0.5"));
+    assertThat(s[0]).isEqualTo(1.0);
+    assertThat(s[2]).isLessThan(1).isGreaterThan(s[1]);
+    assertThat(s[1]).isGreaterThan(s[3]).isGreaterThan(0);
+    // a lower temperature sharpens: the second best falls further behind
+    assertThat(Mmr.scale(rel, 0, 3, Mmr.Options.parse("softmax:0.25"))[2]).isLessThan(s[2]);
+    assertThat(Mmr.scale(new float[] {2, 2}, 2, 2, Mmr.Options.parse("softmax:1"))).containsExactly(1, 1);
+  }
+
+  @Test
+  void meanSimilarityWeighsEveryPickedItem() {
+    // After 0 and 1 (orthogonal), candidate 2 is a duplicate of 0 but orthogonal to 1, candidate 3 is half-alike to
+    // both: by the largest cosine 3 is less similar (0.71 < 1), by the mean 2 is (0.5 < 0.71).
+    float[] rel = {1f, 0.99f, 0.5f, 0.5f};
+    float[][] v = {{1, 0, 0}, {0, 1, 0}, {1, 0, 0.001f}, {0.7071f, 0.7071f, 0}};
+    Mmr.Options mean = Mmr.Options.parse("minmax/mean");
+    assertThat(Mmr.select(rel, v, 0.5, 3)).containsExactly(0, 1, 3);
+    assertThat(Mmr.select(rel, v, 0.5, 3, mean)).containsExactly(0, 1, 2);
+  }
+
+  @Test
+  void optionsParseAndPrint() {
+    for (String s : new String[] {"minmax", "rank", "softmax:0.5", "minmax/mean", "rank/mean", "softmax:2.0/mean"}) {
+      assertThat(Mmr.Options.parse(s).toString()).isEqualTo(s);
+    }
+    assertThat(Mmr.Options.parse("rank/mean").meanSimilarity()).isTrue();
+    assertThatThrownBy(() -> Mmr.Options.parse("zscore")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Mmr.Options.parse("softmax:0")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Mmr.Options(null, 1, false)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void rejectsBadArguments() {
     assertThatThrownBy(() -> Mmr.select(new float[2], new float[1][2], 0.5, 1))
         .isInstanceOf(IllegalArgumentException.class);
