@@ -107,6 +107,11 @@ public final class Evaluator {
    * score order.
    */
   public static Ranker mmr(Scorer s, float[] itemVectors, int dim, double lambda, int window) {
+    return mmr(s, itemVectors, dim, lambda, window, Mmr.Options.CLASSIC);
+  }
+
+  /** As {@link #mmr(Scorer, float[], int, double, int)} with MMR's relevance scaling and similarity from o. */
+  public static Ranker mmr(Scorer s, float[] itemVectors, int dim, double lambda, int window, Mmr.Options o) {
     return fold -> {
       float[] scores = s.scores(fold);
       int[] all = topByScore(scores, LIST, mask(fold, scores.length));
@@ -117,7 +122,7 @@ public final class Evaluator {
         rel[k] = scores[cand[k]];
         vec[k] = Arrays.copyOfRange(itemVectors, cand[k] * dim, (cand[k] + 1) * dim);
       }
-      int[] picked = Mmr.select(rel, vec, lambda, 10);
+      int[] picked = Mmr.select(rel, vec, lambda, 10, o);
       java.util.Set<Integer> used = new java.util.HashSet<>();
       int[] out = new int[all.length];
       int p = 0;
