@@ -64,7 +64,8 @@ final class BoundedPool implements Pool {
           && t.getMessage().startsWith("Connection is not active now")) {
         return true;
       }
-      // the pool's own "no connection within connectionTimeout" is a bare NoStackTraceThrowable("Timeout")
+      // a pool's own "no connection within connectionTimeout" is a bare NoStackTraceThrowable("Timeout") (the server's
+      // pool has none, Database#pool, but a pool built with one still maps to 503)
       if (t.getClass().getSimpleName().equals("NoStackTraceThrowable") && t.getMessage() != null
           && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timeout")) {
         return true;
@@ -162,6 +163,10 @@ final class BoundedPool implements Pool {
         .onComplete(ar -> conn.close()));
   }
 
+  /**
+   * Propagated transactions (unused by wxmp) take their connection from the pool without {@link #acquire}'s deadline:
+   * the pool has no wait timeout of its own ({@link Database#pool}).
+   */
   @Override
   public <T> Future<T> withTransaction(TransactionPropagation propagation,
       Function<SqlConnection, Future<T>> function) {

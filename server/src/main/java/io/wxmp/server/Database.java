@@ -6,7 +6,6 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 
 /** PostgreSQL: the URL setting, the Flyway migrations of {@code schema/}, and the reactive pool. */
@@ -133,6 +132,13 @@ final class Database {
    * ({@code statement_timeout}), and a statement that gets no answer at all (a stalled server or network) has its
    * connection closed a little later ({@link BoundedPool}). Taking a connection waits as long at most, behind a
    * bounded queue; past either bound the request answers 503 at once rather than queueing without end.
+   *
+   * <p>That wait is {@link BoundedPool}'s alone: the pool's own ({@code PoolOptions.connectionTimeout}) is off. Its
+   * timer raced the hand-off of a connection to a waiter queued from another event loop: Vert.x's pool reported the
+   * waiter cancelled although it had its connection, and vertx-sql-client failed the acquisition it had completed,
+   * an {@code IllegalStateException: Promise already completed} on an event loop ("Unhandled exception") a
+   * connectionTimeout after requests that had succeeded (seen a few times per feed benchmark run).
+   * {@link BoundedPool} gives a connection that arrives after its deadline straight back.
    */
   BoundedPool pool(Vertx vertx, int size, int queryTimeoutMs) {
     PgConnectOptions options = new PgConnectOptions(connect);
@@ -143,8 +149,7 @@ final class Database {
     // a transaction left open by a client that went away does not hold its locks for ever
     options.addProperty("idle_in_transaction_session_timeout", Integer.toString(Math.max(queryTimeoutMs * 6, 60_000)));
     Pool pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size).setMaxWaitQueueSize(size * 8)
-            .setConnectionTimeout(queryTimeoutMs).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+        .with(new PoolOptions().setMaxSize(size).setMaxWaitQueueSize(size * 8).setConnectionTimeout(0))
         .with(new NetClientOptions().setConnectTimeout(Math.min(queryTimeoutMs, 5_000)))
         .connectingTo(options)
         .using(vertx)
