@@ -131,4 +131,80 @@ class MmrTest {
     }
     return runs;
   }
+
+  /** The definition, one dot product at a time: argmax λ·rel − (1 − λ)·max cos, ties to the lower index. */
+  private static int[] naive(float[] relevance, float[][] vectors, double lambda, int k) {
+    int n = relevance.length;
+    int m = Math.min(k, n);
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    for (float r : relevance) {
+      min = Math.min(min, r);
+      max = Math.max(max, r);
+    }
+    double range = max - min;
+    boolean[] used = new boolean[n];
+    int[] out = new int[m];
+    for (int pick = 0; pick < m; pick++) {
+      int best = -1;
+      double bestValue = Double.NEGATIVE_INFINITY;
+      for (int i = 0; i < n; i++) {
+        if (used[i]) {
+          continue;
+        }
+        double rel = range > 0 && Double.isFinite(range) ? (relevance[i] - min) / range : 1;
+        double maxSim = Double.NEGATIVE_INFINITY;
+        for (int p = 0; p < pick; p++) {
+          float[] a = vectors[i];
+          float[] b = vectors[out[p]];
+          double dot = 0;
+          double na = 0;
+          double nb = 0;
+          for (int x = 0; x < a.length; x++) {
+            dot += (double) a[x] * b[x];
+            na += (double) a[x] * a[x];
+            nb += (double) b[x] * b[x];
+          }
+          double sim = Math.sqrt(na) > 0 && Math.sqrt(nb) > 0 ? dot / (Math.sqrt(na) * Math.sqrt(nb)) : 0;
+          maxSim = Math.max(maxSim, sim);
+        }
+        double value = pick == 0 ? rel : lambda * rel - (1 - lambda) * maxSim;
+        if (value > bestValue) {
+          bestValue = value;
+          best = i;
+        }
+      }
+      used[best] = true;
+      out[pick] = best;
+    }
+    return out;
+  }
+
+  @Test
+  void picksWhatTheDefinitionPicksWithTiesZeroAndRepeatedVectors() {
+    java.util.Random rnd = new java.util.Random(42);
+    for (int c = 0; c < 3_000; c++) {
+      int n = 1 + rnd.nextInt(120);
+      int d = 1 + rnd.nextInt(70);
+      float[] rel = new float[n];
+      float[][] v = new float[n][];
+      for (int i = 0; i < n; i++) {
+        rel[i] = rnd.nextInt(4) == 0 ? 0.5f : rnd.nextInt(20) / 10f; // many ties
+        int kind = rnd.nextInt(10);
+        if (kind == 0) {
+          v[i] = new float[d]; // zero: similar to nothing
+        } else if (kind == 1 && i > 0) {
+          v[i] = v[rnd.nextInt(i)].clone(); // a repeated vector
+        } else {
+          v[i] = new float[d];
+          for (int x = 0; x < d; x++) {
+            v[i][x] = (float) rnd.nextGaussian();
+          }
+        }
+      }
+      double lambda = new double[] {0, 0.3, 0.5, 0.7, 1}[rnd.nextInt(5)];
+      int k = rnd.nextInt(n + 2);
+      assertThat(Mmr.select(rel, v, lambda, k)).as("case %d", c).isEqualTo(naive(rel, v, lambda, k));
+    }
+  }
 }

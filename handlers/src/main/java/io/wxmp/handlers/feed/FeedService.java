@@ -117,10 +117,10 @@ public final class FeedService {
     }
   }
 
-  /** The user's own items a "similar" reason may name, with their vectors in the page's model. */
-  private record Because(ServingModel model, List<CatalogueItem> items, List<float[]> vectors) {
+  /** The user's own items a "similar" reason may name, with their vectors in the page's model and their norms. */
+  private record Because(ServingModel model, List<CatalogueItem> items, List<float[]> vectors, float[] norms) {
     Reason reasonFor(CatalogueItem item) {
-      return similarReason(item, model.vector(item.id()), items, vectors);
+      return similarReason(item, model.vector(item.id()), items, vectors, norms);
     }
   }
 
@@ -284,7 +284,11 @@ public final class FeedService {
         becauseVectors.add(bv);
       }
     }
-    Because reasons = new Because(m, because, becauseVectors);
+    float[] becauseNorms = new float[becauseVectors.size()];
+    for (int i = 0; i < becauseNorms.length; i++) {
+      becauseNorms[i] = Vectors.norm(becauseVectors.get(i));
+    }
+    Because reasons = new Because(m, because, becauseVectors, becauseNorms);
     List<Entry> out = new ArrayList<>(ranked.size());
     for (CatalogueItem item : ranked) {
       out.add(new Entry(item, null, reasons));
@@ -294,14 +298,17 @@ public final class FeedService {
 
   /** Similar, because of the user's own item most like this one; "new" or "explore" when nothing is alike. */
   private static Reason similarReason(CatalogueItem item, float[] v, List<CatalogueItem> because,
-      List<float[]> becauseVectors) {
+      List<float[]> becauseVectors, float[] becauseNorms) {
     CatalogueItem best = null;
     float bestCos = 0;
+    float norm = v == null ? 0 : Vectors.norm(v);
     for (int i = 0; v != null && i < because.size(); i++) {
       if (because.get(i).id() == item.id()) {
         continue;
       }
-      float c = Vectors.cosine(v, becauseVectors.get(i));
+      // Vectors.cosine with both norms computed once per page (the same values)
+      float n = norm * becauseNorms[i];
+      float c = n == 0 ? 0 : Vectors.dot(v, becauseVectors.get(i)) / n;
       if (best == null || c > bestCos) {
         best = because.get(i);
         bestCos = c;
