@@ -95,6 +95,8 @@ public final class EventsBench {
         return Future.succeededFuture();
       });
 
+      io.vertx.redis.client.RedisAPI redis = io.vertx.redis.client.RedisAPI.api(stack.redisClient());
+      long postmaster = postmasterPid(stack);
       AtomicLong seq = new AtomicLong();
       SplittableRandom random = new SplittableRandom(42);
       for (int round = 0; round <= rounds; round++) {
@@ -103,6 +105,7 @@ public final class EventsBench {
             .putHeader("Authorization", "Bearer " + tokens.get(i % users)).timeout(30_000).send(), 200);
         long storedBefore = stack.count("SELECT count(*) FROM events", Tuple.tuple());
         long heardBefore = heard.sum();
+        Cpu cpuBefore = Cpu.read(redis, postmaster);
         Run events = run(concurrency, duration, i -> {
           JsonArray list = new JsonArray();
           OffsetDateTime now = OffsetDateTime.now();
@@ -123,6 +126,7 @@ public final class EventsBench {
               .putHeader("Content-Type", "application/json").timeout(30_000)
               .sendBuffer(new JsonObject().put("events", list).toBuffer());
         }, 202);
+        Cpu cpu = Cpu.read(redis, postmaster).minus(cpuBefore);
         long stored = stack.count("SELECT count(*) FROM events", Tuple.tuple()) - storedBefore;
         double eventsPerSecond = events.calls() * (double) batch * 1e9 / events.wallNanos();
         System.out.printf("%s: POST /events %d batches (%d x 202, %d other) in %.1f s = %.0f batches/s = %.0f events/s"
@@ -132,6 +136,11 @@ public final class EventsBench {
             events.wallNanos() / 1e9, events.perSecond(), eventsPerSecond, stored, heard.sum() - heardBefore,
             events.pct(50), events.pct(99), events.cpuNanos() / 1e6 / (events.calls() * (double) batch),
             me.perSecond(), me.pct(50), me.pct(99), events.perSecond() / me.perSecond());
+        System.out.printf("  CPU per batch: JVM (server + load client) %.0f us, PostgreSQL %.0f us, Redis %.0f us;"
+                + " Redis commands by time (calls per batch x us per call; a script's time includes its calls): %s%n",
+            events.cpuNanos() / 1e3 / events.calls(), cpu.pgMicros() / events.calls(),
+            cpu.redisMicros() / events.calls(),
+            cpu.topCommands(events.calls(), 8));
         if (events.ok() != events.calls() || me.ok() != me.calls()) {
           throw new IllegalStateException("some requests failed: events " + events.statuses() + ", /me "
               + me.statuses());
@@ -147,6 +156,99 @@ public final class EventsBench {
       stack.close();
     }
     System.exit(0);
+  }
+
+  /** The embedded PostgreSQL's postmaster: the parent of a backend. */
+  private static long postmasterPid(TestStack stack) {
+    try {
+      long backend = stack.sql("SELECT pg_backend_pid()", Tuple.tuple()).iterator().next().getInteger(0);
+      return Long.parseLong(statFields(java.nio.file.Path.of("/proc/" + backend + "/stat"))[1]);
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** The fields of a /proc stat file after the command name (field 3, the state, is [0]). */
+  private static String[] statFields(java.nio.file.Path stat) {
+    try {
+      String s = java.nio.file.Files.readString(stat);
+      return s.substring(s.lastIndexOf(')') + 2).split(" ");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * CPU used so far by PostgreSQL (the postmaster and its children, from /proc; -1 when not readable) and Redis
+   * ({@code INFO cpu}), and Redis's per-command call counts and times ({@code INFO commandstats}).
+   */
+  private record Cpu(double pgMicros, double redisMicros, java.util.Map<String, long[]> commands) {
+    static Cpu read(io.vertx.redis.client.RedisAPI redis, long postmaster) throws Exception {
+      double pg = -1;
+      if (postmaster > 0) {
+        long ticks = 0;
+        try (var procs = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+          for (java.nio.file.Path dir : (Iterable<java.nio.file.Path>) procs::iterator) {
+            String name = dir.getFileName().toString();
+            if (!name.chars().allMatch(Character::isDigit)) {
+              continue;
+            }
+            try {
+              String[] f = statFields(dir.resolve("stat"));
+              if (name.equals(Long.toString(postmaster)) || f[1].equals(Long.toString(postmaster))) {
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+              }
+            } catch (RuntimeException gone) {
+              // the process ended meanwhile
+            }
+          }
+        }
+        pg = ticks * 1e6 / 100; // USER_HZ
+      }
+      String info = redis.info(List.of("cpu")).await(10, TimeUnit.SECONDS).toString();
+      double redisSeconds = 0;
+      for (String line : info.split("\r?\n")) {
+        if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
+          redisSeconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+        }
+      }
+      java.util.Map<String, long[]> commands = new java.util.TreeMap<>();
+      for (String line : redis.info(List.of("commandstats")).await(10, TimeUnit.SECONDS).toString().split("\r?\n")) {
+        if (line.startsWith("cmdstat_")) {
+          String name = line.substring(8, line.indexOf(':'));
+          long calls = 0;
+          long usec = 0;
+          for (String kv : line.substring(line.indexOf(':') + 1).split(",")) {
+            if (kv.startsWith("calls=")) {
+              calls = Long.parseLong(kv.substring(6));
+            } else if (kv.startsWith("usec=")) {
+              usec = Long.parseLong(kv.substring(5));
+            }
+          }
+          commands.put(name, new long[] {calls, usec});
+        }
+      }
+      return new Cpu(pg, redisSeconds * 1e6, commands);
+    }
+
+    Cpu minus(Cpu before) {
+      java.util.Map<String, long[]> d = new java.util.TreeMap<>();
+      commands.forEach((name, v) -> {
+        long[] b = before.commands.getOrDefault(name, new long[2]);
+        if (v[0] > b[0]) {
+          d.put(name, new long[] {v[0] - b[0], v[1] - b[1]});
+        }
+      });
+      return new Cpu(pgMicros < 0 || before.pgMicros < 0 ? -1 : pgMicros - before.pgMicros,
+          redisMicros - before.redisMicros, d);
+    }
+
+    String topCommands(long batches, int n) {
+      return commands.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).limit(n)
+          .map(e -> String.format("%s %.1f x %.1f us", e.getKey(), e.getValue()[0] / (double) batches,
+              e.getValue()[1] / (double) e.getValue()[0]))
+          .collect(java.util.stream.Collectors.joining(", "));
+    }
   }
 
   /** One closed-loop run: {@code concurrency} requests in flight until {@code seconds} pass. */
