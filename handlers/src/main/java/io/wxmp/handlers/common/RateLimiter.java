@@ -26,6 +26,13 @@ import java.util.concurrent.CompletableFuture;
  * Central). A state is read with GET and written back with a compare-and-set script, retried on a lost race; a bucket
  * left alone expires once it would have refilled. {@link #acquire} fails with 429 {@code rate_limited} and a
  * {@code Retry-After} when the bucket is empty.
+ *
+ * <p>One round trip where the last one was ours: the state this server last wrote for a key is remembered, and the
+ * first try of the next operation on that key compares-and-sets against it without reading it first. Bucket4j's own
+ * protocol keeps it right: the compare-and-set succeeds only while Redis still holds exactly those bytes, and when
+ * another server (or an expiry, or a concurrent request) changed them it fails and Bucket4j retries from a real GET.
+ * A refusal writes nothing, so no compare-and-set would catch a stale guess there: a refusal from a guess is asked
+ * again from Redis (a reset or a refund by another server, a bucket that expired, all say yes then).
  */
 public final class RateLimiter {
   /** {@code capacity} requests, refilled smoothly over {@code period}. */
@@ -44,6 +51,13 @@ public final class RateLimiter {
   private final String prefix;
   private final BucketConfiguration configuration;
   private final AsyncProxyManager<String> buckets;
+  /** The same buckets without guesses: a refusal is confirmed here. */
+  private final AsyncProxyManager<String> read;
+  /** The state this server last wrote per key: a guess that saves the GET, checked by the compare-and-set. */
+  private final com.github.benmanes.caffeine.cache.Cache<String, byte[]> lastWritten =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(LAST_WRITTEN_KEPT)
+          .expireAfterWrite(Duration.ofMinutes(1)).build();
+  static final int LAST_WRITTEN_KEPT = 50_000;
 
   /**
    * {@code name} keeps this limiter's buckets apart from other limiters' ({@code wxmp:rate:<name>:<limit>:<key>}).
@@ -62,13 +76,22 @@ public final class RateLimiter {
         // a burst on one key (20 guesses at one account at once) loses the compare-and-set race up to once per
         // contender; past the retries the caller gets 503, so leave room for a burst
         .withMaxRetries(100);
-    this.buckets = new RedisBuckets(redis, config).asAsync();
+    this.buckets = new RedisBuckets(redis, config, lastWritten).asAsync();
+    this.read = new RedisBuckets(redis, config, null).asAsync();
   }
 
   /** Takes one token for {@code key}; fails with 429 (Retry-After in whole seconds, at least 1) when there is none. */
   public Future<Void> acquire(String key) {
-    CompletableFuture<ConsumptionProbe> probe = bucket(key).tryConsumeAndReturnRemaining(1);
+    boolean guessed = lastWritten.getIfPresent(prefix + key) != null;
+    CompletableFuture<ConsumptionProbe> probe = bucket(buckets, key).tryConsumeAndReturnRemaining(1);
     return Redis.bounded(Future.fromCompletionStage(probe, vertx.getOrCreateContext())).compose(p -> {
+      if (p.isConsumed() || !guessed) {
+        return Future.succeededFuture(p);
+      }
+      lastWritten.invalidate(prefix + key);
+      return Redis.bounded(Future.fromCompletionStage(bucket(read, key).tryConsumeAndReturnRemaining(1),
+          vertx.getOrCreateContext()));
+    }).compose(p -> {
       if (p.isConsumed()) {
         return Future.succeededFuture();
       }
@@ -79,7 +102,7 @@ public final class RateLimiter {
 
   /** Gives back the token an {@link #acquire} took (the try turned out not to count: a login that succeeded). */
   public Future<Void> refund(String key) {
-    return Redis.bounded(Future.fromCompletionStage(bucket(key).addTokens(1), vertx.getOrCreateContext()));
+    return Redis.bounded(Future.fromCompletionStage(bucket(buckets, key).addTokens(1), vertx.getOrCreateContext()));
   }
 
   /** Forgets {@code key}'s bucket: its next acquire finds a full one. */
@@ -102,19 +125,22 @@ public final class RateLimiter {
     });
   }
 
-  private AsyncBucketProxy bucket(String key) {
-    return buckets.getProxy(prefix + key, () -> CompletableFuture.completedFuture(configuration));
+  private AsyncBucketProxy bucket(AsyncProxyManager<String> manager, String key) {
+    return manager.getProxy(prefix + key, () -> CompletableFuture.completedFuture(configuration));
   }
 
   /** Bucket4j's compare-and-swap backend on vertx-redis-client; states travel base64-encoded. */
   private static final class RedisBuckets extends AbstractCompareAndSwapBasedProxyManager<String> {
     private final RedisAPI redis;
     private final ExpirationAfterWriteStrategy expiration;
+    private final com.github.benmanes.caffeine.cache.Cache<String, byte[]> lastWritten;
 
-    RedisBuckets(RedisAPI redis, ClientSideConfig config) {
+    RedisBuckets(RedisAPI redis, ClientSideConfig config,
+        com.github.benmanes.caffeine.cache.Cache<String, byte[]> lastWritten) {
       super(config);
       this.redis = redis;
       this.expiration = config.getExpirationAfterWriteStrategy().orElse(ExpirationAfterWriteStrategy.none());
+      this.lastWritten = lastWritten;
     }
 
     @Override
@@ -124,9 +150,17 @@ public final class RateLimiter {
 
     @Override
     protected AsyncCompareAndSwapOperation beginAsyncCompareAndSwapOperation(String key) {
+      // Bucket4j uses one operation for an acquire and its retries: only the first try may start from the guess
       return new AsyncCompareAndSwapOperation() {
+        private boolean guessed;
+
         @Override
         public CompletableFuture<Optional<byte[]>> getStateData(Optional<Long> timeoutNanos) {
+          byte[] guess = guessed || lastWritten == null ? null : lastWritten.getIfPresent(key);
+          guessed = true;
+          if (guess != null) {
+            return CompletableFuture.completedFuture(Optional.of(guess));
+          }
           return redis.get(key).map(r -> r == null ? Optional.<byte[]>empty()
               : Optional.of(Base64.getDecoder().decode(r.toString()))).toCompletionStage().toCompletableFuture();
         }
@@ -147,14 +181,27 @@ public final class RateLimiter {
             args.add(encoded);
           }
           args.add(Long.toString(ttlMs));
-          return script.run(redis, List.of(key), args).map(r -> r != null && r.toInteger() == 1)
-              .toCompletionStage().toCompletableFuture();
+          return script.run(redis, List.of(key), args).map(r -> {
+            boolean swapped = r != null && r.toInteger() == 1;
+            if (lastWritten == null) {
+              return swapped;
+            }
+            if (swapped) {
+              lastWritten.put(key, newData);
+            } else {
+              lastWritten.invalidate(key);
+            }
+            return swapped;
+          }).toCompletionStage().toCompletableFuture();
         }
       };
     }
 
     @Override
     protected CompletableFuture<Void> removeAsync(String key) {
+      if (lastWritten != null) {
+        lastWritten.invalidate(key);
+      }
       return redis.del(List.of(key)).<Void>mapEmpty().toCompletionStage().toCompletableFuture();
     }
 
