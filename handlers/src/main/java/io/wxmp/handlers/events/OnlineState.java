@@ -48,31 +48,62 @@ public final class OnlineState {
   /**
    * KEYS: hist:t (item -> last time), hist:w (item -> scaled strength), imp ("item:event" -> time), eng (item -> last
    * engagement time), tags (tag -> scaled score). ARGV: now, n, then n x (item, eventId, atMs, scaledWeight or "",
-   * kind: i = impression, e = engagement, - = neither), then m, m x (tag, scaledScore).
+   * kind: i = impression, e = engagement, - = neither), then m, m x (tag, scaledScore), then the impression window
+   * (ms), the user TTL (s) and the caps of history, impressions and tags.
+   *
+   * <p>Cheap on Redis's one thread, where every batch of every user runs: the members of one key go in one ZADD
+   * (times are passed through as the strings they came as), a strength is read back only after a negative weight
+   * (a refund), and a TTL is set a day (history, tags) or an hour (impressions, engagements) past its term and pushed
+   * out again only once it is down to the term, not rewritten (and appended to the AOF) by every batch: a key lives
+   * at least its term after its last write. Only the keys written are trimmed, and a trim with nothing to trim costs
+   * a lookup.
    */
   private static final RedisScript RECORD = new RedisScript("""
       local now = tonumber(ARGV[1])
       local n = tonumber(ARGV[2])
       local p = 3
       local hist = false
+      local imps, engs, times = {}, {}, {}
       for i = 1, n do
-        local item, ev, at, w, kind = ARGV[p], ARGV[p+1], tonumber(ARGV[p+2]), ARGV[p+3], ARGV[p+4]
+        local item, ev, at, w, kind = ARGV[p], ARGV[p+1], ARGV[p+2], ARGV[p+3], ARGV[p+4]
         p = p + 5
         if kind == 'i' then
-          redis.call('zadd', KEYS[3], at, item .. ':' .. ev)
+          imps[#imps + 1] = at
+          imps[#imps + 1] = item .. ':' .. ev
         elseif kind == 'e' then
-          redis.call('zadd', KEYS[4], 'GT', at, item)
+          engs[#engs + 1] = at
+          engs[#engs + 1] = item
         end
         if w ~= '' then
           hist = true
-          local s = tonumber(redis.call('zincrby', KEYS[2], w, item))
-          if s <= 1e-9 then
-            redis.call('zrem', KEYS[2], item)
-            redis.call('zrem', KEYS[1], item)
+          if string.sub(w, 1, 1) == '-' then
+            -- a strength can fall to nothing: the times so far go in first, in the order they came
+            if #times > 0 then
+              redis.call('zadd', KEYS[1], 'GT', unpack(times))
+              times = {}
+            end
+            local s = tonumber(redis.call('zincrby', KEYS[2], w, item))
+            if s <= 1e-9 then
+              redis.call('zrem', KEYS[2], item)
+              redis.call('zrem', KEYS[1], item)
+            else
+              redis.call('zadd', KEYS[1], 'GT', at, item)
+            end
           else
-            redis.call('zadd', KEYS[1], 'GT', at, item)
+            redis.call('zincrby', KEYS[2], w, item)
+            times[#times + 1] = at
+            times[#times + 1] = item
           end
         end
+      end
+      if #imps > 0 then
+        redis.call('zadd', KEYS[3], unpack(imps))
+      end
+      if #engs > 0 then
+        redis.call('zadd', KEYS[4], 'GT', unpack(engs))
+      end
+      if #times > 0 then
+        redis.call('zadd', KEYS[1], 'GT', unpack(times))
       end
       local m = tonumber(ARGV[p])
       p = p + 1
@@ -80,8 +111,9 @@ public final class OnlineState {
         redis.call('zincrby', KEYS[5], ARGV[p+1], ARGV[p])
         p = p + 2
       end
-      local horizon = now - tonumber(ARGV[p])
-      local ttl = ARGV[p+1]
+      local window = tonumber(ARGV[p])
+      local horizon = now - window
+      local ttl = tonumber(ARGV[p+1])
       local histCap, impCap, tagsCap = tonumber(ARGV[p+2]), tonumber(ARGV[p+3]), tonumber(ARGV[p+4])
       if hist then
         local extra = redis.call('zcard', KEYS[1]) - histCap
@@ -90,17 +122,25 @@ public final class OnlineState {
           redis.call('zrem', KEYS[1], unpack(old))
           redis.call('zrem', KEYS[2], unpack(old))
         end
-        redis.call('expire', KEYS[1], ttl)
-        redis.call('expire', KEYS[2], ttl)
+        if redis.call('ttl', KEYS[1]) < ttl or redis.call('ttl', KEYS[2]) < ttl then
+          redis.call('expire', KEYS[1], ttl + 86400)
+          redis.call('expire', KEYS[2], ttl + 86400)
+        end
       end
       for k = 3, 4 do
-        redis.call('zremrangebyscore', KEYS[k], '-inf', '(' .. horizon)
-        redis.call('zremrangebyrank', KEYS[k], 0, -(impCap + 1))
-        redis.call('pexpire', KEYS[k], ARGV[p])
+        if (k == 3 and #imps > 0) or (k == 4 and #engs > 0) then
+          redis.call('zremrangebyscore', KEYS[k], '-inf', '(' .. horizon)
+          redis.call('zremrangebyrank', KEYS[k], 0, -(impCap + 1))
+          if redis.call('pttl', KEYS[k]) < window then
+            redis.call('pexpire', KEYS[k], window + 3600000)
+          end
+        end
       end
       if m > 0 then
         redis.call('zremrangebyrank', KEYS[5], 0, -(tagsCap + 1))
-        redis.call('expire', KEYS[5], ttl)
+        if redis.call('ttl', KEYS[5]) < ttl then
+          redis.call('expire', KEYS[5], ttl + 86400)
+        end
       end
       return 1""");
 
