@@ -282,6 +282,54 @@ class EventsTest {
     assertThat(ids).hasSize(10).doesNotHaveDuplicates();
   }
 
+  @Test
+  void batchesOfManyUsersAtOnceEachStoreTheirOwnOnce() {
+    // under load, batches that wait for a statement go to PostgreSQL together in one: each still gets its own answer,
+    // rows and listener call, and two overlapping batches of one user still store each id once
+    List<User> users = new ArrayList<>();
+    for (int u = 0; u < 24; u++) {
+      users.add(user());
+    }
+    List<Future<Reply>> sends = new ArrayList<>();
+    for (User u : users) {
+      String mine = u.id() % 2 == 0 ? item : item2;
+      for (int[] ids : new int[][] {{0, 1, 2, 3, 4}, {3, 4, 5, 6, 7}}) {
+        JsonArray batch = new JsonArray().add(event(mine, "impression"));
+        for (int i : ids) {
+          batch.add(event(mine, "click").put("id", u.id() + "-" + i));
+        }
+        sends.add(stack.api.sendAsync(HttpMethod.POST, "/api/v1/events", u.token(),
+            new JsonObject().put("events", batch).toBuffer(), null));
+      }
+    }
+    List<Reply> replies = await(Future.all(sends)).list();
+    for (int k = 0; k < users.size(); k++) {
+      User u = users.get(k);
+      int accepted = 0;
+      int duplicates = 0;
+      for (Reply r : replies.subList(2 * k, 2 * k + 2)) {
+        assertThat(r.status()).as(r.toString()).isEqualTo(202);
+        accepted += r.json().getInteger("accepted");
+        duplicates += r.json().getInteger("duplicates");
+      }
+      assertThat(accepted).isEqualTo(10);
+      assertThat(duplicates).isEqualTo(2);
+      assertThat(stored(u)).isEqualTo(10);
+      long mine = Long.parseLong(u.id() % 2 == 0 ? item : item2);
+      assertThat(stack.count("SELECT count(DISTINCT client_id) FROM events WHERE user_id = $1 AND item_id = $2 "
+          + "AND client_id LIKE $3", Tuple.of(u.id(), mine, u.id() + "-%"))).isEqualTo(8);
+      List<Long> heardIds = new ArrayList<>();
+      heard.getOrDefault(Long.toString(u.id()), List.of()).forEach(call -> call.forEach(e -> {
+        assertThat(e.userId()).isEqualTo(Long.toString(u.id()));
+        heardIds.add(e.eventId());
+      }));
+      assertThat(heardIds).hasSize(10).doesNotHaveDuplicates();
+      assertThat(heardIds).containsExactlyInAnyOrderElementsOf(stack.sql(
+          "SELECT id FROM events WHERE user_id = $1", Tuple.of(u.id())).value().stream().map(r -> r.getLong(0))
+          .toList());
+    }
+  }
+
   // ---- tokens ----
 
   @Test
@@ -386,6 +434,37 @@ class EventsTest {
     await(online().forget(vid));
     assertThat(await(online().history(vid)).itemIds()).isEmpty();
     assertThat(await(online().unclickedImpressions(vid))).isEmpty();
+  }
+
+  @Test
+  void theOnlineStateOutlivesItsTermAfterTheLastWrite() {
+    // the script sets a TTL past the term and pushes it out only once it has run down to the term
+    User u = user();
+    String id = Long.toString(u.id());
+    post(u, event(item, "impression"), event(item, "click"));
+    io.vertx.redis.client.Redis client = stack.redisClient();
+    try {
+      io.vertx.redis.client.RedisAPI redis = io.vertx.redis.client.RedisAPI.api(client);
+      long day = 86_400_000L;
+      for (String key : List.of("hist:t", "hist:w", "tags")) {
+        assertThat(await(redis.pttl("wxmp:{u:" + id + "}:" + key)).toLong()).as(key)
+            .isGreaterThan(180 * day - 60_000).isLessThanOrEqualTo(181 * day);
+      }
+      for (String key : List.of("imp", "eng")) {
+        assertThat(await(redis.pttl("wxmp:{u:" + id + "}:" + key)).toLong()).as(key)
+            .isGreaterThan(7 * day - 60_000).isLessThanOrEqualTo(7 * day + 3_600_000);
+      }
+      // run down to the term (or set short by hand): the next write sets it past the term again
+      await(redis.pexpire(List.of("wxmp:{u:" + id + "}:imp", Long.toString(7 * day - 1_000))));
+      await(redis.expire(List.of("wxmp:{u:" + id + "}:hist:w", Long.toString(100))));
+      post(u, event(item2, "impression"), event(item2, "like"));
+      assertThat(await(redis.pttl("wxmp:{u:" + id + "}:imp")).toLong()).isGreaterThan(7 * day);
+      assertThat(await(redis.pttl("wxmp:{u:" + id + "}:hist:w")).toLong()).isGreaterThan(180 * day);
+      assertThat(await(online().history(id)).itemIds()).containsExactly(item2, item);
+      assertThat(await(online().unclickedImpressions(id))).isEmpty();
+    } finally {
+      client.close();
+    }
   }
 
   @Test
