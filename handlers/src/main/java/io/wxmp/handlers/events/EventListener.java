@@ -19,4 +19,17 @@ public interface EventListener {
   record Accepted(long eventId, String userId, String itemId, String type, Instant at, FeedToken token, String ref) {}
 
   Future<Void> onAccepted(String userId, List<Accepted> events);
+
+  /**
+   * Whether this listener would read the user's history ({@link OnlineState#history}) after this batch: the events
+   * feature then reads it in the Redis script that records the batch (one round trip fewer) and hands it over.
+   */
+  default boolean wantsHistory() {
+    return false;
+  }
+
+  /** {@link #onAccepted(String, List)} with the history read as the batch was recorded (null when it was not read). */
+  default Future<Void> onAccepted(String userId, List<Accepted> events, OnlineState.History history) {
+    return onAccepted(userId, events);
+  }
 }

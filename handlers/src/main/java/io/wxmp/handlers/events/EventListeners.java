@@ -32,6 +32,21 @@ public final class EventListeners implements EventListener {
   /** Completes when every listener is done or given up on; never fails. */
   @Override
   public Future<Void> onAccepted(String userId, List<Accepted> events) {
+    return onAccepted(userId, events, null);
+  }
+
+  @Override
+  public boolean wantsHistory() {
+    for (EventListener listener : listeners) {
+      if (listener.wantsHistory()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public Future<Void> onAccepted(String userId, List<Accepted> events, OnlineState.History history) {
     if (events.isEmpty() || listeners.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -39,7 +54,7 @@ public final class EventListeners implements EventListener {
     for (EventListener listener : listeners) {
       Future<Void> call;
       try {
-        call = listener.onAccepted(userId, events);
+        call = listener.onAccepted(userId, events, history);
       } catch (RuntimeException e) {
         call = Future.failedFuture(e);
       }

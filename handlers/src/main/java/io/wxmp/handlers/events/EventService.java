@@ -151,14 +151,16 @@ public final class EventService {
             e.refUserId() == null ? null : Json.id(e.refUserId())));
       }
       // Stored is stored: a Redis hiccup here leaves the online state a little behind, not the request failed
-      // (the durable rows are what training reads).
-      return online.record(user, signals)
+      // (the durable rows are what training reads). The fold-in's history comes back from the same script.
+      boolean readHistory = listeners.wantsHistory()
+          && accepted.stream().anyMatch(e -> !"impression".equals(e.type()));
+      return online.record(user, signals, readHistory)
           .recover(failure -> {
             log.warn("online state of user {} not updated with {} events: {}", user, signals.size(),
                 failure.toString());
             return Future.succeededFuture();
           })
-          .compose(v -> listeners.onAccepted(user, accepted))
+          .compose(history -> listeners.onAccepted(user, accepted, history))
           .map(v -> accepted.size());
     });
   }

@@ -49,7 +49,8 @@ public final class OnlineState {
    * KEYS: hist:t (item -> last time), hist:w (item -> scaled strength), imp ("item:event" -> time), eng (item -> last
    * engagement time), tags (tag -> scaled score). ARGV: now, n, then n x (item, eventId, atMs, scaledWeight or "",
    * kind: i = impression, e = engagement, - = neither), then m, m x (tag, scaledScore), then the impression window
-   * (ms), the user TTL (s) and the caps of history, impressions and tags.
+   * (ms), the user TTL (s), the caps of history, impressions and tags, and "1" to answer with the history as
+   * {@link #HISTORY} does (the fold-in's read, in the same round trip), else "0".
    *
    * <p>Cheap on Redis's one thread, where every batch of every user runs: the members of one key go in one ZADD
    * (times are passed through as the strings they came as), a strength is read back only after a negative weight
@@ -142,7 +143,18 @@ public final class OnlineState {
           redis.call('expire', KEYS[5], ttl + 86400)
         end
       end
-      return 1""");
+      if ARGV[p+5] ~= '1' then
+        return 1
+      end
+      local out = {}
+      for _, item in ipairs(redis.call('zrevrange', KEYS[1], 0, histCap - 1)) do
+        local s = redis.call('zscore', KEYS[2], item)
+        if s then
+          out[#out + 1] = item
+          out[#out + 1] = s
+        end
+      end
+      return out""");
 
   /** KEYS: trending, epoch. ARGV: now, halfLife, kept, then pairs (item, atMs, weight). */
   private static final RedisScript TRENDING = new RedisScript("""
@@ -223,17 +235,20 @@ public final class OnlineState {
   /** Decayed confidence per item from the user's events (not impressions), newest first, capped per item. */
   public Future<History> history(String userId) {
     return Redis.bounded(HISTORY.run(redis, List.of(key(userId, "hist:t"), key(userId, "hist:w")),
-        List.of(Integer.toString(HISTORY_CAP)))).map(reply -> {
-          double decay = Math.pow(2, -(double) (System.currentTimeMillis() - T0_MS) / HISTORY_HALF_LIFE_MS);
-          int n = reply == null ? 0 : reply.size() / 2;
-          List<String> items = new ArrayList<>(n);
-          float[] strengths = new float[n];
-          for (int i = 0; i < n; i++) {
-            items.add(reply.get(2 * i).toString());
-            strengths[i] = (float) Math.min(STRENGTH_CAP, Double.parseDouble(reply.get(2 * i + 1).toString()) * decay);
-          }
-          return new History(items, strengths);
-        });
+        List.of(Integer.toString(HISTORY_CAP)))).map(OnlineState::history);
+  }
+
+  /** The flat reply (item, scaled strength, ...) as decayed, capped strengths. */
+  private static History history(Response reply) {
+    double decay = Math.pow(2, -(double) (System.currentTimeMillis() - T0_MS) / HISTORY_HALF_LIFE_MS);
+    int n = reply == null ? 0 : reply.size() / 2;
+    List<String> items = new ArrayList<>(n);
+    float[] strengths = new float[n];
+    for (int i = 0; i < n; i++) {
+      items.add(reply.get(2 * i).toString());
+      strengths[i] = (float) Math.min(STRENGTH_CAP, Double.parseDouble(reply.get(2 * i + 1).toString()) * decay);
+    }
+    return new History(items, strengths);
   }
 
   /** Per item, the impressions in the last 7 days that came after the user's last engagement with it. */
@@ -272,8 +287,16 @@ public final class OnlineState {
 
   /** Folds a user's newly stored events in: history, impressions, engagement, tags, and trending. */
   public Future<Void> record(String userId, List<Signal> signals) {
+    return record(userId, signals, false).mapEmpty();
+  }
+
+  /**
+   * {@link #record(String, List)}, and with {@code readHistory} the user's {@link #history} as it stands after these
+   * events, read by the same script; null without.
+   */
+  public Future<History> record(String userId, List<Signal> signals, boolean readHistory) {
     if (signals.isEmpty()) {
-      return Future.succeededFuture();
+      return readHistory ? history(userId) : Future.succeededFuture();
     }
     long now = System.currentTimeMillis();
     List<String> args = new ArrayList<>();
@@ -300,11 +323,12 @@ public final class OnlineState {
       }
     }
     appendTags(args, tagScores);
+    args.add(readHistory ? "1" : "0");
     Future<Response> user = Redis.bounded(RECORD.run(redis, userKeys(userId), args));
     Future<Response> trending = trendingArgs.size() > 3
         ? Redis.bounded(TRENDING.run(redis, List.of(TRENDING_KEY, TRENDING_EPOCH_KEY), trendingArgs))
         : Future.succeededFuture();
-    return Future.all(user, trending).mapEmpty();
+    return Future.all(user, trending).map(v -> readHistory ? history(user.result()) : null);
   }
 
   /** Interest tags from outside events (quiz answers: {@code user_interest_events}), weighted by the quiz weight. */
@@ -318,6 +342,7 @@ public final class OnlineState {
     tagWeights.forEach((tag, w) -> scores.merge(tag, quiz * w * scale, Double::sum));
     List<String> args = new ArrayList<>(List.of(Long.toString(System.currentTimeMillis()), "0"));
     appendTags(args, scores);
+    args.add("0");
     return Redis.bounded(RECORD.run(redis, userKeys(userId), args)).mapEmpty();
   }
 

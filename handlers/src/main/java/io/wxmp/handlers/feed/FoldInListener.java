@@ -33,11 +33,22 @@ public final class FoldInListener implements EventListener {
 
   @Override
   public Future<Void> onAccepted(String userId, List<Accepted> events) {
+    return onAccepted(userId, events, null);
+  }
+
+  /** While a model serves: the events feature reads the history with the batch's own script. */
+  @Override
+  public boolean wantsHistory() {
+    return serving.current() != null;
+  }
+
+  @Override
+  public Future<Void> onAccepted(String userId, List<Accepted> events, OnlineState.History history) {
     ServingModel m = serving.current();
     if (m == null || events.stream().allMatch(e -> "impression".equals(e.type()))) {
       return Future.succeededFuture();
     }
-    return online.history(userId).compose(h -> {
+    return (history != null ? Future.succeededFuture(history) : online.history(userId)).compose(h -> {
       long t0 = System.nanoTime();
       float[] v = h.itemIds().isEmpty() ? null : m.foldIn(h.itemIds(), h.strengths());
       if (v != null) {

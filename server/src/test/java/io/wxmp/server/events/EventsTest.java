@@ -468,6 +468,46 @@ class EventsTest {
   }
 
   @Test
+  void aListenerThatWantsTheHistoryGetsItFromTheRecordingScript() {
+    // the fold-in's read: asked for, the history comes back with the batch's own script, as history() reads it
+    Map<String, OnlineState.History> handed = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicBoolean wanting = new java.util.concurrent.atomic.AtomicBoolean(true);
+    User u = user();
+    String id = Long.toString(u.id());
+    stack.server().events().listeners().add(new EventListener() {
+      @Override
+      public Future<Void> onAccepted(String userId, List<Accepted> events) {
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public boolean wantsHistory() {
+        return wanting.get();
+      }
+
+      @Override
+      public Future<Void> onAccepted(String userId, List<Accepted> events, OnlineState.History history) {
+        if (userId.equals(id)) {
+          handed.put(userId + ":" + events.size(), history == null ? new OnlineState.History(null, null) : history);
+        }
+        return Future.succeededFuture();
+      }
+    });
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+    post(u, event(item2, "click").put("at", now.minusMinutes(2).toString()),
+        event(item, "like").put("at", now.minusMinutes(1).toString()), event(item, "impression"));
+    OnlineState.History read = await(online().history(id));
+    OnlineState.History got = handed.get(id + ":3");
+    assertThat(got).isNotNull();
+    assertThat(got.itemIds()).isEqualTo(read.itemIds()).containsExactly(item, item2);
+    assertThat(got.strengths()).containsExactly(read.strengths(), org.assertj.core.data.Offset.offset(1e-3f));
+    // impressions alone: no history read
+    post(u, event(item2, "impression"));
+    assertThat(handed.get(id + ":1").itemIds()).isNull();
+    wanting.set(false); // the shared server's later batches as before
+  }
+
+  @Test
   void trendingFollowsDecayedEngagement() {
     String hot = item("hot");
     String warm = item("warm");
