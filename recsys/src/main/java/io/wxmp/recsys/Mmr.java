@@ -79,52 +79,94 @@ public final class Mmr {
 
   /** As {@link #select(float[], float[][], double, int)}, with the relevance scaling and similarity of o. */
   public static int[] select(float[] relevance, float[][] vectors, double lambda, int k, Options o) {
-    int n = relevance.length;
-    if (vectors.length != n) {
-      throw new IllegalArgumentException("relevance has " + n + " entries, vectors " + vectors.length);
-    }
-    if (!(lambda >= 0 && lambda <= 1)) {
-      throw new IllegalArgumentException("lambda must be in [0, 1], got " + lambda);
-    }
     if (k < 0) {
       throw new IllegalArgumentException("k must be >= 0, got " + k);
     }
-    int m = Math.min(k, n);
-    int[] out = new int[m];
-    if (m == 0) {
-      return out;
+    Picks p = new Picks(relevance, vectors, lambda, o);
+    int[] out = new int[Math.min(k, p.size())];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = p.next();
     }
-    int d = vectors[0].length;
-    double min = Double.POSITIVE_INFINITY;
-    double max = Double.NEGATIVE_INFINITY;
-    double[] norm = new double[n];
-    for (int i = 0; i < n; i++) {
-      if (vectors[i].length != d) {
-        throw new IllegalArgumentException("vector " + i + " has length " + vectors[i].length + ", expected " + d);
-      }
-      if (Float.isNaN(relevance[i])) {
-        throw new IllegalArgumentException("relevance " + i + " is NaN");
-      }
-      min = Math.min(min, relevance[i]);
-      max = Math.max(max, relevance[i]);
-      double s = 0;
-      for (float v : vectors[i]) {
-        s += (double) v * v;
-      }
-      norm[i] = Math.sqrt(s);
-    }
-    double[] rel = scale(relevance, min, max, o);
-    boolean mean = o.meanSimilarity();
+    return out;
+  }
+
+  /**
+   * The picks of {@link #select(float[], float[][], double, int, Options)} one at a time, each worked out when asked
+   * for: greedy MMR is prefix-consistent, so the first m picks are those of {@code select(..., m, o)} (bit for bit:
+   * the same arithmetic in the same order), and a caller that needs only a few pays only for those.
+   */
+  public static Picks picks(float[] relevance, float[][] vectors, double lambda, Options o) {
+    return new Picks(relevance, vectors, lambda, o);
+  }
+
+  /**
+   * A cursor over the MMR order: {@link #next()} picks the best of the rest against the max (or summed) similarity
+   * kept from the picks before. Not thread-safe. The inputs must not change while it is in use.
+   */
+  public static final class Picks {
+    private final float[] relevance;
+    private final float[][] vectors;
+    private final double lambda;
+    private final Options o;
+    private final int n;
+    private int d;
+    private double[] norm;
+    private double[] rel;
     // max similarity so far, or with mean the sum (divided by the picks when compared)
-    double[] maxSim = new double[n];
-    java.util.Arrays.fill(maxSim, mean ? 0 : Double.NEGATIVE_INFINITY);
+    private double[] maxSim;
     // The candidates not picked yet, in index order (so the first best wins a tie, as with a scan of all n).
-    int[] rest = new int[n];
-    for (int i = 0; i < n; i++) {
-      rest[i] = i;
+    private int[] rest;
+    private int left;
+    private int picked;
+    // the last pick, whose similarities to the rest are added before the next scan (none are after the last pick)
+    private int pending = -1;
+
+    private Picks(float[] relevance, float[][] vectors, double lambda, Options o) {
+      int n = relevance.length;
+      if (vectors.length != n) {
+        throw new IllegalArgumentException("relevance has " + n + " entries, vectors " + vectors.length);
+      }
+      if (!(lambda >= 0 && lambda <= 1)) {
+        throw new IllegalArgumentException("lambda must be in [0, 1], got " + lambda);
+      }
+      this.relevance = relevance;
+      this.vectors = vectors;
+      this.lambda = lambda;
+      this.o = o;
+      this.n = n;
     }
-    int left = n;
-    for (int pick = 0; pick < m; pick++) {
+
+    /** How many picks there are in all: one per candidate. */
+    public int size() {
+      return n;
+    }
+
+    /** How many {@link #next()} has made. */
+    public int picked() {
+      return picked;
+    }
+
+    public boolean hasNext() {
+      return picked < n;
+    }
+
+    /**
+     * The next pick, an index into the inputs.
+     *
+     * @throws java.util.NoSuchElementException when every candidate is picked
+     * @throws IllegalArgumentException         (on the first call) for vectors of unequal length or a NaN relevance
+     */
+    public int next() {
+      if (picked >= n) {
+        throw new java.util.NoSuchElementException("all " + n + " candidates are picked");
+      }
+      if (picked == 0) {
+        prepare();
+      } else {
+        addSimilarities(pending);
+      }
+      boolean mean = o.meanSimilarity();
+      int pick = picked;
       int at = -1;
       double bestValue = Double.NEGATIVE_INFINITY;
       for (int j = 0; j < left; j++) {
@@ -139,7 +181,44 @@ public final class Mmr {
       int best = rest[at];
       System.arraycopy(rest, at + 1, rest, at, left - at - 1);
       left--;
-      out[pick] = best;
+      picked++;
+      pending = best;
+      return best;
+    }
+
+    private void prepare() {
+      d = vectors[0].length;
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      norm = new double[n];
+      for (int i = 0; i < n; i++) {
+        if (vectors[i].length != d) {
+          throw new IllegalArgumentException("vector " + i + " has length " + vectors[i].length + ", expected " + d);
+        }
+        if (Float.isNaN(relevance[i])) {
+          throw new IllegalArgumentException("relevance " + i + " is NaN");
+        }
+        min = Math.min(min, relevance[i]);
+        max = Math.max(max, relevance[i]);
+        double s = 0;
+        for (float v : vectors[i]) {
+          s += (double) v * v;
+        }
+        norm[i] = Math.sqrt(s);
+      }
+      rel = scale(relevance, min, max, o);
+      maxSim = new double[n];
+      java.util.Arrays.fill(maxSim, o.meanSimilarity() ? 0 : Double.NEGATIVE_INFINITY);
+      rest = new int[n];
+      for (int i = 0; i < n; i++) {
+        rest[i] = i;
+      }
+      left = n;
+    }
+
+    /** Raises (or with mean adds to) the similarity state of the rest by their cosine to the pick best. */
+    private void addSimilarities(int best) {
+      boolean mean = o.meanSimilarity();
       float[] b = vectors[best];
       double nb = norm[best];
       // Four dot products at a time: four independent sums (each in the same order as one at a time, so the same
@@ -180,7 +259,6 @@ public final class Mmr {
         similar(maxSim, norm, i, nb, dot, mean);
       }
     }
-    return out;
   }
 
   /**

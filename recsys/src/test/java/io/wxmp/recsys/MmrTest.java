@@ -207,4 +207,49 @@ class MmrTest {
       assertThat(Mmr.select(rel, v, lambda, k)).as("case %d", c).isEqualTo(naive(rel, v, lambda, k));
     }
   }
+
+  @Test
+  void lazyPicksAreTheEagerOnesOneAtATime() {
+    java.util.Random rnd = new java.util.Random(7);
+    String[] options = {"minmax", "rank", "softmax:0.5", "minmax/mean", "rank/mean"};
+    for (int c = 0; c < 2_000; c++) {
+      int n = 1 + rnd.nextInt(120);
+      int d = 1 + rnd.nextInt(40);
+      float[] rel = new float[n];
+      float[][] v = new float[n][];
+      for (int i = 0; i < n; i++) {
+        rel[i] = rnd.nextInt(3) == 0 ? 0.5f : rnd.nextInt(10) / 10f; // many ties
+        int kind = rnd.nextInt(8);
+        if (kind == 0) {
+          v[i] = new float[d];
+        } else if (kind <= 2 && i > 0) {
+          v[i] = v[rnd.nextInt(i)].clone(); // repeated vectors: tied similarities
+        } else {
+          v[i] = new float[d];
+          for (int x = 0; x < d; x++) {
+            v[i][x] = rnd.nextInt(3) - 1; // few distinct values: tied values
+          }
+        }
+      }
+      double lambda = new double[] {0, 0.3, 0.5, 0.7, 1}[rnd.nextInt(5)];
+      Mmr.Options o = Mmr.Options.parse(options[rnd.nextInt(options.length)]);
+      int[] eager = Mmr.select(rel, v, lambda, n, o);
+      Mmr.Picks picks = Mmr.picks(rel, v, lambda, o);
+      assertThat(picks.size()).isEqualTo(n);
+      int m = rnd.nextInt(n + 1);
+      int[] lazy = new int[m];
+      for (int i = 0; i < m; i++) {
+        assertThat(picks.hasNext()).isTrue();
+        lazy[i] = picks.next();
+      }
+      assertThat(picks.picked()).isEqualTo(m);
+      // the first m lazy picks are an m-pick run and the head of the full run
+      assertThat(lazy).as("case %d, %s, lambda %s, m %d", c, o, lambda, m)
+          .isEqualTo(Mmr.select(rel, v, lambda, m, o)).isEqualTo(java.util.Arrays.copyOf(eager, m));
+      while (picks.hasNext()) {
+        picks.next();
+      }
+      assertThatThrownBy(picks::next).isInstanceOf(java.util.NoSuchElementException.class);
+    }
+  }
 }

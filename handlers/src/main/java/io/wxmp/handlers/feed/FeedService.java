@@ -13,12 +13,15 @@ import io.wxmp.handlers.feed.FeedItems.Reason;
 import io.wxmp.recsys.Mmr;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.RandomAccess;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -267,13 +270,7 @@ public final class FeedService {
       float[] v = m.vector(items.get(i).id());
       vectors[i] = v == null ? new float[m.dim()] : v;
     }
-    int[] order = Mmr.select(relevance, vectors, ctx.params().mmrLambda(), window);
-    List<CatalogueItem> ranked = new ArrayList<>(n);
-    for (int i : order) {
-      ranked.add(items.get(i));
-    }
-    ranked.addAll(items.subList(window, n));
-
+    Mmr.Picks order = Mmr.picks(relevance, vectors, ctx.params().mmrLambda(), Mmr.Options.CLASSIC);
     List<CatalogueItem> because = new ArrayList<>();
     List<float[]> becauseVectors = new ArrayList<>();
     for (String id : vec.becauseOf()) {
@@ -288,12 +285,44 @@ public final class FeedService {
     for (int i = 0; i < becauseNorms.length; i++) {
       becauseNorms[i] = Vectors.norm(becauseVectors.get(i));
     }
-    Because reasons = new Because(m, because, becauseVectors, becauseNorms);
-    List<Entry> out = new ArrayList<>(ranked.size());
-    for (CatalogueItem item : ranked) {
-      out.add(new Entry(item, null, reasons));
+    return new Ranked(items, order, new Because(m, because, becauseVectors, becauseNorms));
+  }
+
+  /**
+   * The personal candidates in page order: the MMR window in the order of its picks, each picked only when the page
+   * reads that far (a page reads its own entries, its spares and what the merchant cap holds back: a fraction of the
+   * window), then the rest of the candidates in score order.
+   */
+  private static final class Ranked extends AbstractList<Entry> implements RandomAccess {
+    private final List<CatalogueItem> items;
+    private final Mmr.Picks picks;
+    private final Because because;
+    private final Entry[] entries;
+
+    Ranked(List<CatalogueItem> items, Mmr.Picks picks, Because because) {
+      this.items = items;
+      this.picks = picks;
+      this.because = because;
+      this.entries = new Entry[items.size()];
     }
-    return out;
+
+    @Override
+    public Entry get(int index) {
+      Objects.checkIndex(index, entries.length);
+      while (index >= picks.picked() && index < picks.size()) {
+        int at = picks.picked();
+        entries[at] = new Entry(items.get(picks.next()), null, because);
+      }
+      if (entries[index] == null) {
+        entries[index] = new Entry(items.get(index), null, because); // behind the window: score order
+      }
+      return entries[index];
+    }
+
+    @Override
+    public int size() {
+      return entries.length;
+    }
   }
 
   /** Similar, because of the user's own item most like this one; "new" or "explore" when nothing is alike. */
@@ -391,7 +420,10 @@ public final class FeedService {
   private Future<JsonObject> assemble(Context ctx, Candidates candidates, int limit) {
     List<Entry> organic = candidates.entries();
     FeedParams params = ctx.params();
-    List<Entry> ordered = withExploration(ctx, capMerchants(organic, limit, params.perMerchantCap()), limit);
+    List<Entry> ordered = withExploration(ctx, capMerchants(organic, limit, params.perMerchantCap()), limit,
+        limit + SPARE);
+    // the page and its spares, read here (with the MMR picks they need) and not on whatever thread answers the ads
+    List<Entry> head = new ArrayList<>(ordered.subList(0, Math.min(ordered.size(), limit + SPARE)));
     Future<List<SponsoredSlots.Entry>> ads = params.sponsoredSlots()
         ? sponsoredFor(ctx, candidates, limit) : Future.succeededFuture(List.of());
     return ads.compose(adEntries -> {
@@ -404,7 +436,6 @@ public final class FeedService {
           validAds.add(ad);
         }
       }
-      List<Entry> head = ordered.subList(0, Math.min(ordered.size(), limit + SPARE));
       long[] check = new long[head.size() + validAds.size()];
       int c = 0;
       for (Entry e : head) {
@@ -427,7 +458,7 @@ public final class FeedService {
                 organicOk.stream().map(e -> Long.toString(e.item().id())).toList())
             .map(claimed -> {
               releaseUnshown(ctx, adEntries, adsOk, claimed);
-              return render(ctx, organicOk, adsOk, claimed, ordered.size(), limit);
+              return render(ctx, organicOk, adsOk, claimed);
             });
       });
     });
@@ -480,23 +511,37 @@ public final class FeedService {
     List<Entry> page = new ArrayList<>();
     List<Entry> held = new ArrayList<>();
     Map<Long, Integer> perMerchant = new HashMap<>();
-    for (Entry e : entries) {
-      if (page.size() < limit) {
-        int n = perMerchant.merge(e.item().merchantId(), 1, Integer::sum);
-        if (n > cap) {
-          held.add(e);
-          continue;
-        }
+    int next = 0;
+    while (page.size() < limit && next < entries.size()) {
+      Entry e = entries.get(next++);
+      int n = perMerchant.merge(e.item().merchantId(), 1, Integer::sum);
+      if (n > cap) {
+        held.add(e);
+      } else {
+        page.add(e);
       }
-      page.add(e);
     }
     // held-back items go right after the page, before the rest, so a short catalogue still fills the page
-    List<Entry> out = new ArrayList<>(page.subList(0, Math.min(limit, page.size())));
-    out.addAll(held);
-    if (page.size() > limit) {
-      out.addAll(page.subList(limit, page.size()));
+    page.addAll(held);
+    // the rest as a view, read only as far as the page reads it (ranked entries are picked when read)
+    return concat(page, entries.subList(next, entries.size()));
+  }
+
+  private static <T> List<T> concat(List<T> a, List<T> b) {
+    if (b.isEmpty()) {
+      return a;
     }
-    return out;
+    return new AbstractList<>() {
+      @Override
+      public T get(int index) {
+        return index < a.size() ? a.get(index) : b.get(index - a.size());
+      }
+
+      @Override
+      public int size() {
+        return a.size() + b.size();
+      }
+    };
   }
 
   /**
@@ -504,7 +549,7 @@ public final class FeedService {
    * evenly spaced positions (new items first, then a seeded random pick of the rest of the newest), labelled new or
    * explore.
    */
-  private List<Entry> withExploration(Context ctx, List<Entry> ordered, int limit) {
+  private List<Entry> withExploration(Context ctx, List<Entry> ordered, int limit, int want) {
     int slots = (int) Math.round(limit * ctx.params().explorationShare());
     if (slots == 0 || ordered.size() <= limit) {
       return ordered;
@@ -547,8 +592,11 @@ public final class FeedService {
     }
     Set<Long> exploreIds = new HashSet<>();
     explore.forEach(e -> exploreIds.add(e.item().id()));
+    // Only the first `want` entries of the result are read: as many of the rest as fill them with the explore items
+    // (the ranked ones are picked only when read).
     List<Entry> base = new ArrayList<>();
-    for (Entry e : ordered) {
+    for (int i = 0; i < ordered.size() && base.size() < want - explore.size(); i++) {
+      Entry e = ordered.get(i);
       if (!exploreIds.contains(e.item().id())) {
         base.add(e);
       }
@@ -567,7 +615,7 @@ public final class FeedService {
   }
 
   private JsonObject render(Context ctx, List<Entry> organic, List<SponsoredSlots.Entry> ads,
-      FeedCursor.Claimed claimed, int orderedSize, int limit) {
+      FeedCursor.Claimed claimed) {
     Map<String, Entry> byId = new LinkedHashMap<>();
     organic.forEach(e -> byId.put(Long.toString(e.item().id()), e));
     List<Object> page = new ArrayList<>();
