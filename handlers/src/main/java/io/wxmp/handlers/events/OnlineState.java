@@ -146,9 +146,14 @@ public final class OnlineState {
       if ARGV[p+5] ~= '1' then
         return 1
       end
+      local strengths = {}
+      local ws = redis.call('zrange', KEYS[2], 0, -1, 'WITHSCORES')
+      for i = 1, #ws, 2 do
+        strengths[ws[i]] = ws[i + 1]
+      end
       local out = {}
       for _, item in ipairs(redis.call('zrevrange', KEYS[1], 0, histCap - 1)) do
-        local s = redis.call('zscore', KEYS[2], item)
+        local s = strengths[item]
         if s then
           out[#out + 1] = item
           out[#out + 1] = s
@@ -179,12 +184,21 @@ public final class OnlineState {
       redis.call('zremrangebyrank', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
       return 1""");
 
-  /** KEYS: hist:t, hist:w. ARGV: cap. Flat reply: item, scaled strength, ... newest first. */
+  /**
+   * KEYS: hist:t, hist:w. ARGV: cap. Flat reply: item, scaled strength, ... newest first. The strengths are read in
+   * one pass (hist:w is capped with hist:t), not one ZSCORE per item: a set of up to 128 members is kept in Redis's
+   * compact encoding, where each ZSCORE is a scan that parses the scores on its way.
+   */
   private static final RedisScript HISTORY = new RedisScript("""
       local items = redis.call('zrevrange', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+      local strengths = {}
+      local ws = redis.call('zrange', KEYS[2], 0, -1, 'WITHSCORES')
+      for i = 1, #ws, 2 do
+        strengths[ws[i]] = ws[i + 1]
+      end
       local out = {}
       for _, item in ipairs(items) do
-        local s = redis.call('zscore', KEYS[2], item)
+        local s = strengths[item]
         if s then
           out[#out + 1] = item
           out[#out + 1] = s
