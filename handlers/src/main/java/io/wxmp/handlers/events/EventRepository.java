@@ -171,7 +171,13 @@ public final class EventRepository {
   }
 
   private void send(List<Pending> group) {
-    execute(group).onComplete(result -> {
+    Future<List<Long[]>> executed;
+    try {
+      executed = execute(group);
+    } catch (RuntimeException e) {
+      executed = Future.failedFuture(e); // the slot must still be given back below
+    }
+    executed.onComplete(result -> {
       List<Pending> next = null;
       synchronized (lock) {
         if (waiting.isEmpty()) {
