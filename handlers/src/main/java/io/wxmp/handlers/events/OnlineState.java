@@ -8,6 +8,7 @@ import io.wxmp.handlers.common.RedisScript;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -229,6 +230,44 @@ public final class OnlineState {
       end
       return out""");
 
+  /**
+   * A feed page's reads of one user in one call: {@link #UNCLICKED}'s answer, the recent tags and, where asked, a GET
+   * and an SMEMBERS of two more keys of the user's. KEYS: imp, eng, tags, [get key], [members key]. ARGV: horizon,
+   * recent tags, 1/0 for the GET, 1/0 for the SMEMBERS. Reply: {unclicked flat, tags, got or nil, members or nil}.
+   */
+  private static final RedisScript PAGE = new RedisScript("""
+      local imps = redis.call('zrangebyscore', KEYS[1], ARGV[1], '+inf', 'WITHSCORES')
+      local counts, order = {}, {}
+      for i = 1, #imps, 2 do
+        local member, at = imps[i], tonumber(imps[i + 1])
+        local item = string.match(member, '^(.*):[^:]*$')
+        local engaged = tonumber(redis.call('zscore', KEYS[2], item) or '-1')
+        if at > engaged then
+          if not counts[item] then
+            counts[item] = 0
+            order[#order + 1] = item
+          end
+          counts[item] = counts[item] + 1
+        end
+      end
+      local unclicked = {}
+      for _, item in ipairs(order) do
+        unclicked[#unclicked + 1] = item
+        unclicked[#unclicked + 1] = counts[item]
+      end
+      local tags = redis.call('zrevrange', KEYS[3], 0, tonumber(ARGV[2]) - 1)
+      local k = 4
+      local got = false
+      if ARGV[3] == '1' then
+        got = redis.call('get', KEYS[k])
+        k = k + 1
+      end
+      local members = false
+      if ARGV[4] == '1' then
+        members = redis.call('smembers', KEYS[k])
+      end
+      return {unclicked, tags, got, members}""");
+
   private static final String TRENDING_KEY = "wxmp:{trending}:items";
   private static final String TRENDING_EPOCH_KEY = "wxmp:{trending}:epoch";
 
@@ -276,6 +315,53 @@ public final class OnlineState {
           }
           return counts;
         });
+  }
+
+  /**
+   * What a feed page reads of one user, in one call: {@link #unclickedImpressions}, {@link #recentTags}, and the
+   * values of {@code getKey} (GET) and {@code membersKey} (SMEMBERS) where not null. Both keys must be the user's
+   * (hash tag {@code {u:<id>}}), so the script stays in the user's Redis Cluster slot.
+   *
+   * @param got     the GET's value, null where the key is missing or was not asked for
+   * @param members the SMEMBERS answer, null where it was not asked for (empty where the key is missing)
+   */
+  public record PageState(Map<String, Integer> unclicked, Set<String> recentTags, String got, Set<String> members) {}
+
+  public Future<PageState> pageState(String userId, String getKey, String membersKey) {
+    String tag = "wxmp:{u:" + userId + "}:";
+    if ((getKey != null && !getKey.startsWith(tag)) || (membersKey != null && !membersKey.startsWith(tag))) {
+      return Future.failedFuture(new IllegalArgumentException("not a key of user " + userId));
+    }
+    long horizon = System.currentTimeMillis() - IMPRESSION_WINDOW_MS;
+    List<String> keys = new ArrayList<>(List.of(key(userId, "imp"), key(userId, "eng"), key(userId, "tags")));
+    if (getKey != null) {
+      keys.add(getKey);
+    }
+    if (membersKey != null) {
+      keys.add(membersKey);
+    }
+    List<String> args = List.of(Long.toString(horizon), Integer.toString(RECENT_TAGS), getKey != null ? "1" : "0",
+        membersKey != null ? "1" : "0");
+    return Redis.bounded(PAGE.run(redis, keys, args)).map(reply -> {
+      Response u = reply.get(0);
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      for (int i = 0; u != null && i + 1 < u.size(); i += 2) {
+        counts.put(u.get(i).toString(), u.get(i + 1).toInteger());
+      }
+      Set<String> tags = new LinkedHashSet<>(strings(reply.get(1)));
+      Response g = reply.size() > 2 ? reply.get(2) : null;
+      Response m = reply.size() > 3 ? reply.get(3) : null;
+      Set<String> members = null;
+      if (membersKey != null) {
+        members = new HashSet<>();
+        if (m != null) {
+          for (Response x : m) {
+            members.add(x.toString());
+          }
+        }
+      }
+      return new PageState(counts, tags, getKey == null || g == null ? null : g.toString(), members);
+    });
   }
 
   /** The most popular items by time-decayed engagement (half-life a day), most popular first. */

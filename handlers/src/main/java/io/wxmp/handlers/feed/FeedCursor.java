@@ -89,8 +89,13 @@ public final class FeedCursor {
       if (r != null) {
         r.forEach(x -> out.add(x.toString()));
       }
-      return out.isEmpty() ? Future.failedFuture(badCursor()) : Future.succeededFuture(out);
+      return served(out);
     });
+  }
+
+  /** {@link #served(String, String)} from the set's members as read elsewhere (with a page's other reads). */
+  static Future<Set<String>> served(Set<String> members) {
+    return members == null || members.isEmpty() ? Future.failedFuture(badCursor()) : Future.succeededFuture(members);
   }
 
   public Future<Claimed> claim(String userId, String feedId, int need, List<String> sponsored, List<String> organic) {

@@ -147,13 +147,20 @@ public final class FeedService {
       }
       return u;
     });
-    Future<Set<String>> served = newFeed ? Future.succeededFuture(Set.of()) : cursors.served(userId, feedId);
-    Future<Map<String, Integer>> unclicked = online.unclickedImpressions(userId);
+    // the user's reads (impressions, recent tags, the stored vector, the feed's served set) in one script: their keys
+    // share the user's hash tag, so it is one round trip on a single Redis and in Redis Cluster alike
+    Future<OnlineState.PageState> state = online.pageState(userId, model == null ? null : UserVectors.key(userId),
+        newFeed ? null : FeedCursor.key(userId, feedId));
+    Future<Set<String>> served = newFeed ? Future.succeededFuture(Set.of())
+        : state.compose(s -> FeedCursor.served(s.members()));
+    Future<Map<String, Integer>> unclicked = state.map(OnlineState.PageState::unclicked);
     Future<FeedExperiments.Arm> arm = experiments.armFor(userId).timeout(config.sponsoredTimeoutMs(),
         TimeUnit.MILLISECONDS).recover(e -> Future.succeededFuture(null));
     Future<List<String>> popular = trending();
-    Future<UserVectors.Stored> storedVector = model == null ? Future.succeededFuture() : userVectors.get(userId);
-    Future<Set<String>> recentTags = online.recentTags(userId).recover(e -> Future.succeededFuture(Set.of()));
+    Future<UserVectors.Stored> storedVector = model == null ? Future.succeededFuture()
+        : state.map(s -> s.got() == null ? null : UserVectors.parse(s.got()));
+    Future<Set<String>> recentTags = state.<Set<String>>map(OnlineState.PageState::recentTags)
+        .recover(e -> Future.succeededFuture(Set.of()));
     return Future.all(user, served, unclicked, arm, popular).compose(all -> {
       FeedExperiments.Arm a = arm.result();
       FeedParams params = a == null || a.params() == null ? FeedParams.defaults() : a.params();

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import io.wxmp.handlers.admin.Passwords;
+import io.wxmp.handlers.common.Paging;
 import io.wxmp.handlers.feed.FeedExperiments;
 import io.wxmp.handlers.feed.FeedParams;
 import io.wxmp.handlers.feed.FeedToken;
@@ -233,6 +234,19 @@ class FeedTest {
       assertThat(ids).doesNotHaveDuplicates();
       assertThat(new HashSet<>(ids)).isEqualTo(eligibleIds());
     }
+  }
+
+  @Test
+  void aCursorIsOnlyItsOwnersAndOnlyWhileItsFeedIsKnown() {
+    String owner = stack.newUserToken();
+    String other = stack.newUserToken();
+    String cursor = page(owner, null, 5).getString("nextCursor");
+    assertThat(cursor).isNotNull();
+    // the served set lives under the owner's hash tag: another user's page reads their own (missing) one
+    assertThat(stack.api.get("/api/v1/feed?limit=5&cursor=" + cursor, other).status()).isEqualTo(400);
+    String unknown = Paging.encode("f:" + FeedToken.newTokenId());
+    assertThat(stack.api.get("/api/v1/feed?limit=5&cursor=" + unknown, owner).status()).isEqualTo(400);
+    assertThat(page(owner, cursor, 5).getJsonArray("items")).isNotEmpty();
   }
 
   @Test
