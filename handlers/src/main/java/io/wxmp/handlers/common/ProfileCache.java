@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * generation before it reads PostgreSQL and stores what it read only if {@code g} is still that generation (checked
  * and written in one script), so a reader that read before a commit can never store over it. A generation that
  * starts afresh (a new or expired hash) starts at a random number, not at 1, so it cannot come back to a value a slow
- * reader saw before the hash went away. The hash expires {@link #TTL_SECONDS} after its last write: the bound on how
+ * reader saw before the hash went away. A write whose commit other requests can see before it ends (a payment
+ * settled from a notify) also counts itself in {@code w} until {@code b} (epoch ms) around its transaction
+ * ({@link #beginWrite}, {@link #endWrite}): meanwhile readers go to PostgreSQL and store nothing. The hash expires {@link #TTL_SECONDS} after its last write: the bound on how
  * stale an answer can be should an invalidation itself fail (Redis down between the commit and the script).
  * Nothing secret is cached: the answer has no token, no {@code session_key}, no phone number.
  *
@@ -43,9 +45,14 @@ public final class ProfileCache {
         redis.call('expire', KEYS[1], ARGV[2])
       end
       return g""");
-  /** Stores the answer only at the generation its reader began at (ARGV: generation, answer, memberUntil, TTL). */
+  /**
+   * Stores the answer only at the generation its reader began at, and not while a write is in flight (ARGV:
+   * generation, answer, memberUntil, TTL, now in ms).
+   */
   private static final RedisScript STORE = new RedisScript("""
       if redis.call('hget', KEYS[1], 'g') ~= ARGV[1] then return 0 end
+      if tonumber(redis.call('hget', KEYS[1], 'w') or '0') > 0
+          and tonumber(redis.call('hget', KEYS[1], 'b') or '0') > tonumber(ARGV[5]) then return 0 end
       redis.call('hset', KEYS[1], 'd', ARGV[2], 'u', ARGV[3])
       redis.call('expire', KEYS[1], ARGV[4])
       return 1""");
@@ -59,6 +66,42 @@ public final class ProfileCache {
       redis.call('hdel', KEYS[1], 'd', 'u')
       redis.call('expire', KEYS[1], ARGV[2])
       return 1""");
+
+  /**
+   * A write begins: a new generation, no answer, and one more writer in flight until at most ARGV[4] ms from now
+   * (ARGV: a random start, the TTL, now in ms, the hold). A count left over by a writer that never ended (a crash)
+   * is dropped once its hold has passed.
+   */
+  private static final RedisScript BEGIN_WRITE = new RedisScript("""
+      local now = tonumber(ARGV[3])
+      local b = tonumber(redis.call('hget', KEYS[1], 'b') or '0')
+      if b <= now then redis.call('hset', KEYS[1], 'w', 0) end
+      redis.call('hincrby', KEYS[1], 'w', 1)
+      if now + tonumber(ARGV[4]) > b then redis.call('hset', KEYS[1], 'b', now + tonumber(ARGV[4])) end
+      if redis.call('hexists', KEYS[1], 'g') == 1 then
+        redis.call('hincrby', KEYS[1], 'g', 1)
+      else
+        redis.call('hset', KEYS[1], 'g', ARGV[1])
+      end
+      redis.call('hdel', KEYS[1], 'd', 'u')
+      redis.call('expire', KEYS[1], ARGV[2])
+      return 1""");
+  /** A write that {@link #BEGIN_WRITE} began has ended: as {@link #INVALIDATE}, and one writer fewer in flight. */
+  private static final RedisScript END_WRITE = new RedisScript("""
+      if redis.call('hexists', KEYS[1], 'g') == 1 then
+        redis.call('hincrby', KEYS[1], 'g', 1)
+      else
+        redis.call('hset', KEYS[1], 'g', ARGV[1])
+      end
+      redis.call('hdel', KEYS[1], 'd', 'u')
+      if redis.call('hincrby', KEYS[1], 'w', -1) <= 0 then redis.call('hdel', KEYS[1], 'w', 'b') end
+      redis.call('expire', KEYS[1], ARGV[2])
+      return 1""");
+  /**
+   * How long a {@link #beginWrite} holds the cache off at most: longer than any transaction it is called in (the
+   * pool's deadlines are seconds), short enough that a writer that crashed before {@link #endWrite} costs little.
+   */
+  static final long WRITE_HOLD_MS = 60_000;
 
   private final RedisAPI redis;
   private final String ttl = Long.toString(TTL_SECONDS);
@@ -81,12 +124,12 @@ public final class ProfileCache {
 
   /** The read {@link #get} sends, for a caller that sends it in a batch of its own ({@link #get(long, Response)}). */
   public Request read(long userId) {
-    return Request.cmd(Command.HMGET).arg(key(userId)).arg("d").arg("u").arg("g");
+    return Request.cmd(Command.HMGET).arg(key(userId)).arg("d").arg("u").arg("g").arg("w").arg("b");
   }
 
   /** Never fails: a Redis failure is a {@link Lookup} with neither an answer nor a generation. */
   public Future<Lookup> get(long userId) {
-    return Redis.bounded(redis.hmget(List.of(key(userId), "d", "u", "g"))).compose(r -> lookup(userId, r))
+    return Redis.bounded(redis.hmget(List.of(key(userId), "d", "u", "g", "w", "b"))).compose(r -> lookup(userId, r))
         .otherwise(ProfileCache::unavailable);
   }
 
@@ -98,6 +141,11 @@ public final class ProfileCache {
   private Future<Lookup> lookup(long userId, Response r) {
     if (r == null || r.type() != ResponseType.MULTI) {
       return Future.failedFuture(new IllegalStateException("HMGET answered " + r));
+    }
+    if (writing(string(r.get(3)), string(r.get(4)))) {
+      // a write is in flight: PostgreSQL answers (before its commit the old value, after it the new one), and
+      // nothing is stored until the write has ended
+      return Future.succeededFuture(UNAVAILABLE);
     }
     String answer = string(r.get(0));
     String generation = string(r.get(2));
@@ -126,7 +174,8 @@ public final class ProfileCache {
       return Future.succeededFuture(false);
     }
     return Redis.bounded(STORE.run(redis, List.of(key(userId)), List.of(generation, answer,
-            memberUntilMs == null ? "" : Long.toString(memberUntilMs), ttl)))
+            memberUntilMs == null ? "" : Long.toString(memberUntilMs), ttl,
+            Long.toString(System.currentTimeMillis()))))
         .map(r -> r.toInteger() == 1)
         .otherwise(failure -> {
           FailureLog.once("profile-cache-store", more -> log.warn("GET /me answer not cached: {} ({} more like it)",
@@ -147,6 +196,38 @@ public final class ProfileCache {
               + "it may be stale for up to {} s: {} ({} more like it)", userId, TTL_SECONDS, failure.toString(), more));
           return null;
         });
+  }
+
+  /**
+   * Call before a write whose commit another request can observe before this one has ended (a payment notify commits,
+   * and the buyer's app, polling its order, reads {@code /me} next): until {@link #endWrite}, {@code /me} answers
+   * from PostgreSQL and stores nothing, so no request sees the old answer after the commit. Never fails (logged).
+   */
+  public Future<Void> beginWrite(long userId) {
+    return Redis.bounded(BEGIN_WRITE.run(redis, List.of(key(userId)), List.of(randomStart(), ttl,
+            Long.toString(System.currentTimeMillis()), Long.toString(WRITE_HOLD_MS))))
+        .<Void>mapEmpty()
+        .otherwise(failure -> {
+          FailureLog.once("profile-cache-begin-write", more -> log.warn("GET /me cache of user {} not held off "
+              + "during a write: {} ({} more like it)", userId, failure.toString(), more));
+          return null;
+        });
+  }
+
+  /** After the commit of a write {@link #beginWrite} began (committed or not): {@link #invalidate}, and ends it. */
+  public Future<Void> endWrite(long userId) {
+    return Redis.bounded(END_WRITE.run(redis, List.of(key(userId)), List.of(randomStart(), ttl)))
+        .<Void>mapEmpty()
+        .otherwise(failure -> {
+          FailureLog.once("profile-cache-invalidate", more -> log.warn("GET /me cache of user {} not invalidated, "
+              + "it may be stale for up to {} s: {} ({} more like it)", userId, TTL_SECONDS, failure.toString(), more));
+          return null;
+        });
+  }
+
+  private static boolean writing(String writers, String untilMs) {
+    return writers != null && Long.parseLong(writers) > 0 && untilMs != null
+        && Long.parseLong(untilMs) > System.currentTimeMillis();
   }
 
   /** An answer whose membership has run out since it was cached is a miss (PostgreSQL drops the membership then). */

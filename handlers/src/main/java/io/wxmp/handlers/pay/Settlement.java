@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * record the notify id (unique: a replay changes nothing), move the order with a conditional update, check amount,
  * appid and mchid, grant or revoke, write an outbox row. Notify, query and job racing each other grant once. After
  * the transaction (committed or not: a failed commit's outcome is unknown) the buyer's {@code GET /me} cache is
- * invalidated, as a grant or a refund moves {@code memberUntil}.
+ * invalidated, as a grant or a refund moves {@code memberUntil}; from the order's lock until then it is held off.
  */
 public final class Settlement {
   private static final Logger log = LoggerFactory.getLogger(Settlement.class);
@@ -30,19 +30,24 @@ public final class Settlement {
     this.profiles = profiles;
   }
 
-  /** The user whose order a settlement transaction locked, for the invalidation after it. */
+  /**
+   * The user whose order a settlement transaction locked: their {@code GET /me} cache is held off from then until
+   * after the commit ({@link ProfileCache#beginWrite}), since the buyer's app sees the order paid (or refunded) as soon
+   * as it commits and reads {@code /me} next.
+   */
   private static final class Buyer {
     Long userId;
 
-    Order seen(Order order) {
-      if (order != null) {
-        userId = order.userId();
+    Future<Order> seen(ProfileCache profiles, Order order) {
+      if (order == null || userId != null) {
+        return Future.succeededFuture(order);
       }
-      return order;
+      userId = order.userId();
+      return profiles.beginWrite(userId).map(order);
     }
 
-    Future<Void> invalidate(ProfileCache profiles) {
-      return userId == null ? Future.succeededFuture() : profiles.invalidate(userId);
+    Future<Void> ended(ProfileCache profiles) {
+      return userId == null ? Future.succeededFuture() : profiles.endWrite(userId);
     }
   }
 
@@ -65,9 +70,10 @@ public final class Settlement {
         .compose(fresh -> !fresh
             ? Future.succeededFuture(Outcome.DUPLICATE_NOTIFY)
             : orders.lockByOutTradeNo(tx, payment.outTradeNo())
-                .compose(order -> applyPayment(tx, buyer.seen(order), payment))
+                .compose(order -> buyer.seen(profiles, order))
+                .compose(order -> applyPayment(tx, order, payment))
                 .compose(outcome -> orders.noteOutcome(tx, notifyId, outcome.text()).map(outcome))))
-        .eventually(() -> buyer.invalidate(profiles))
+        .eventually(() -> buyer.ended(profiles))
         .onSuccess(outcome -> log.info("payment {} ({}): {}", payment.outTradeNo(),
             notifyId == null ? "query" : "notify " + notifyId, outcome.text()));
   }
@@ -141,7 +147,7 @@ public final class Settlement {
             : orders.lockRefund(tx, refund.outRefundNo())
                 .compose(locked -> applyRefund(tx, locked, refund, buyer))
                 .compose(outcome -> orders.noteOutcome(tx, notifyId, outcome.text()).map(outcome))))
-        .eventually(() -> buyer.invalidate(profiles))
+        .eventually(() -> buyer.ended(profiles))
         .onSuccess(outcome -> log.info("refund {} ({}): {}", refund.outRefundNo(),
             notifyId == null ? "query" : "notify " + notifyId, outcome.text()));
   }
@@ -161,7 +167,7 @@ public final class Settlement {
       return orders.finishRefund(tx, locked.refundId(), "succeeded", refund.refundId()).compose(amount -> amount == null
           ? Future.succeededFuture(Outcome.ALREADY_SETTLED)
           : orders.orderRefunded(tx, locked.orderId(), amount).compose(full -> orders.orderById(tx, locked.orderId())
-              .map(buyer::seen)
+              .compose(order -> buyer.seen(profiles, order))
               // A partial refund keeps the grant; only the whole amount back takes it away.
               .compose(order -> (Boolean.TRUE.equals(full) ? orders.revoke(tx, order) : Future.<Void>succeededFuture())
                   .compose(v -> orders.outbox(tx, "order.refunded", new JsonObject()

@@ -138,6 +138,56 @@ class ProfileCacheTest {
   }
 
   /**
+   * A payment's settlement holds the cache off from before its commit until after its invalidation: in between, an
+   * answer in the cache is not served and a reader stores nothing (PostgreSQL answers, so a buyer who sees the order
+   * paid never reads the old membership from the cache); two writes in flight hold it until both have ended.
+   */
+  @Test
+  void aWriteInFlightHoldsTheCacheOffUntilItEnds() {
+    long user = userId(stack.newUserToken());
+    ProfileCache.Lookup first = await(cache.get(user));
+    assertThat(await(cache.put(user, first.generation(), "{\"old\":true}", null))).isTrue();
+    assertThat(await(cache.get(user)).answer()).isEqualTo("{\"old\":true}");
+
+    await(cache.beginWrite(user));
+    await(cache.beginWrite(user));
+    ProfileCache.Lookup during = await(cache.get(user));
+    assertThat(during.answer()).isNull();
+    assertThat(during.generation()).as("nothing to store at while a write is in flight").isNull();
+    // a reader that took its generation before the write began cannot store either
+    assertThat(await(cache.put(user, first.generation(), "{\"old\":true}", null))).isFalse();
+    String generation = field(user, "g");
+    assertThat(await(cache.put(user, generation, "{\"between\":true}", null))).isFalse();
+    assertThat(field(user, "d")).isNull();
+
+    await(cache.endWrite(user));
+    assertThat(await(cache.get(user)).generation()).as("one write still in flight").isNull();
+    await(cache.endWrite(user));
+    ProfileCache.Lookup after = await(cache.get(user));
+    assertThat(after.answer()).isNull();
+    assertThat(after.generation()).isNotNull();
+    assertThat(await(cache.put(user, after.generation(), "{\"new\":true}", null))).isTrue();
+    assertThat(await(cache.get(user)).answer()).isEqualTo("{\"new\":true}");
+    assertThat(field(user, "w")).isNull();
+  }
+
+  /** A writer that began and never ended (it crashed) holds the cache off only until its hold has passed. */
+  @Test
+  void aWriterThatNeverEndedHoldsTheCacheOffOnlyForItsHold() {
+    long user = userId(stack.newUserToken());
+    await(cache.beginWrite(user));
+    assertThat(await(cache.get(user)).generation()).isNull();
+    await(redis.hset(List.of(ProfileCache.key(user), "b", Long.toString(System.currentTimeMillis() - 1))));
+    ProfileCache.Lookup after = await(cache.get(user));
+    assertThat(after.generation()).isNotNull();
+    assertThat(await(cache.put(user, after.generation(), "{\"x\":1}", null))).isTrue();
+    // the next write's count starts again from its own, not from the crashed writer's
+    await(cache.beginWrite(user));
+    await(cache.endWrite(user));
+    assertThat(field(user, "w")).isNull();
+  }
+
+  /**
    * The hash went away (expired, evicted, flushed) while a reader was reading PostgreSQL and a writer committed: the
    * generation starts again at a random number, not at one the reader could have seen, so its store is refused.
    */
