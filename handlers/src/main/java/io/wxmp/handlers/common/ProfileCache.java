@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One hash per user, {@code wxmp:me:{<id>}} (one key, so every script here touches one cluster slot):
  * {@code g} the user's generation, {@code d} the encoded answer and {@code u} its {@code memberUntil} in epoch ms
- * (empty for none). A writer bumps {@code g} and drops {@code d} in one script. A reader that misses takes the
+ * (empty for none). A writer bumps {@code g} and drops {@code d} in one script ({@link #WRITE}). A reader that misses takes the
  * generation before it reads PostgreSQL and stores what it read only if {@code g} is still that generation (checked
  * and written in one script), so a reader that read before a commit can never store over it. A generation that
  * starts afresh (a new or expired hash) starts at a random number, not at 1, so it cannot come back to a value a slow
@@ -56,45 +56,29 @@ public final class ProfileCache {
       redis.call('hset', KEYS[1], 'd', ARGV[2], 'u', ARGV[3])
       redis.call('expire', KEYS[1], ARGV[4])
       return 1""");
-  /** A new generation and no answer (ARGV: a random start for a hash that has no generation, the TTL). */
-  private static final RedisScript INVALIDATE = new RedisScript("""
-      if redis.call('hexists', KEYS[1], 'g') == 1 then
-        redis.call('hincrby', KEYS[1], 'g', 1)
-      else
-        redis.call('hset', KEYS[1], 'g', ARGV[1])
-      end
-      redis.call('hdel', KEYS[1], 'd', 'u')
-      redis.call('expire', KEYS[1], ARGV[2])
-      return 1""");
-
   /**
-   * A write begins: a new generation, no answer, and one more writer in flight until at most ARGV[4] ms from now
-   * (ARGV: a random start, the TTL, now in ms, the hold). A count left over by a writer that never ended (a crash)
-   * is dropped once its hold has passed.
+   * A write: a new generation and no answer (ARGV: a random start for a hash that has no generation, the TTL, then
+   * the writers in flight: 0 for a plain {@link #invalidate}; 1 when a write begins ({@link #beginWrite}), counted
+   * until it ends or at most ARGV[5] ms after ARGV[4], now in ms, so a count left over by a writer that crashed is
+   * dropped once its hold has passed; -1 when one ends ({@link #endWrite})).
    */
-  private static final RedisScript BEGIN_WRITE = new RedisScript("""
-      local now = tonumber(ARGV[3])
-      local b = tonumber(redis.call('hget', KEYS[1], 'b') or '0')
-      if b <= now then redis.call('hset', KEYS[1], 'w', 0) end
-      redis.call('hincrby', KEYS[1], 'w', 1)
-      if now + tonumber(ARGV[4]) > b then redis.call('hset', KEYS[1], 'b', now + tonumber(ARGV[4])) end
+  private static final RedisScript WRITE = new RedisScript("""
+      local writers = tonumber(ARGV[3])
+      if writers == 1 then
+        local now = tonumber(ARGV[4])
+        local b = tonumber(redis.call('hget', KEYS[1], 'b') or '0')
+        if b <= now then redis.call('hset', KEYS[1], 'w', 0) end
+        redis.call('hincrby', KEYS[1], 'w', 1)
+        if now + tonumber(ARGV[5]) > b then redis.call('hset', KEYS[1], 'b', now + tonumber(ARGV[5])) end
+      elseif writers == -1 then
+        if redis.call('hincrby', KEYS[1], 'w', -1) <= 0 then redis.call('hdel', KEYS[1], 'w', 'b') end
+      end
       if redis.call('hexists', KEYS[1], 'g') == 1 then
         redis.call('hincrby', KEYS[1], 'g', 1)
       else
         redis.call('hset', KEYS[1], 'g', ARGV[1])
       end
       redis.call('hdel', KEYS[1], 'd', 'u')
-      redis.call('expire', KEYS[1], ARGV[2])
-      return 1""");
-  /** A write that {@link #BEGIN_WRITE} began has ended: as {@link #INVALIDATE}, and one writer fewer in flight. */
-  private static final RedisScript END_WRITE = new RedisScript("""
-      if redis.call('hexists', KEYS[1], 'g') == 1 then
-        redis.call('hincrby', KEYS[1], 'g', 1)
-      else
-        redis.call('hset', KEYS[1], 'g', ARGV[1])
-      end
-      redis.call('hdel', KEYS[1], 'd', 'u')
-      if redis.call('hincrby', KEYS[1], 'w', -1) <= 0 then redis.call('hdel', KEYS[1], 'w', 'b') end
       redis.call('expire', KEYS[1], ARGV[2])
       return 1""");
   /**
@@ -189,13 +173,7 @@ public final class ProfileCache {
    * unknown). Never fails; a failure is logged, and the hash's expiry bounds how long the old answer can be served.
    */
   public Future<Void> invalidate(long userId) {
-    return Redis.bounded(INVALIDATE.run(redis, List.of(key(userId)), List.of(randomStart(), ttl)))
-        .<Void>mapEmpty()
-        .otherwise(failure -> {
-          FailureLog.once("profile-cache-invalidate", more -> log.warn("GET /me cache of user {} not invalidated, "
-              + "it may be stale for up to {} s: {} ({} more like it)", userId, TTL_SECONDS, failure.toString(), more));
-          return null;
-        });
+    return write(userId, 0);
   }
 
   /**
@@ -204,23 +182,27 @@ public final class ProfileCache {
    * from PostgreSQL and stores nothing, so no request sees the old answer after the commit. Never fails (logged).
    */
   public Future<Void> beginWrite(long userId) {
-    return Redis.bounded(BEGIN_WRITE.run(redis, List.of(key(userId)), List.of(randomStart(), ttl,
-            Long.toString(System.currentTimeMillis()), Long.toString(WRITE_HOLD_MS))))
-        .<Void>mapEmpty()
-        .otherwise(failure -> {
-          FailureLog.once("profile-cache-begin-write", more -> log.warn("GET /me cache of user {} not held off "
-              + "during a write: {} ({} more like it)", userId, failure.toString(), more));
-          return null;
-        });
+    return write(userId, 1);
   }
 
   /** After the commit of a write {@link #beginWrite} began (committed or not): {@link #invalidate}, and ends it. */
   public Future<Void> endWrite(long userId) {
-    return Redis.bounded(END_WRITE.run(redis, List.of(key(userId)), List.of(randomStart(), ttl)))
+    return write(userId, -1);
+  }
+
+  private Future<Void> write(long userId, int writers) {
+    return Redis.bounded(WRITE.run(redis, List.of(key(userId)), List.of(randomStart(), ttl,
+            Integer.toString(writers), Long.toString(System.currentTimeMillis()), Long.toString(WRITE_HOLD_MS))))
         .<Void>mapEmpty()
         .otherwise(failure -> {
-          FailureLog.once("profile-cache-invalidate", more -> log.warn("GET /me cache of user {} not invalidated, "
-              + "it may be stale for up to {} s: {} ({} more like it)", userId, TTL_SECONDS, failure.toString(), more));
+          if (writers == 1) {
+            FailureLog.once("profile-cache-begin-write", more -> log.warn("GET /me cache of user {} not held off "
+                + "during a write: {} ({} more like it)", userId, failure.toString(), more));
+          } else {
+            FailureLog.once("profile-cache-invalidate", more -> log.warn("GET /me cache of user {} not "
+                + "invalidated, it may be stale for up to {} s: {} ({} more like it)", userId, TTL_SECONDS,
+                failure.toString(), more));
+          }
           return null;
         });
   }

@@ -19,8 +19,19 @@ public final class Respond {
   }
 
   public static Handler<RoutingContext> status(int status, Function<RoutingContext, Future<JsonObject>> handler) {
+    return answer(status, handler, JsonObject::encode);
+  }
+
+  /** 200 with a body that is JSON already encoded (a cached answer), so it is not parsed and encoded again. */
+  public static Handler<RoutingContext> encodedJson(Function<RoutingContext, Future<String>> handler) {
+    return answer(200, handler, Function.identity());
+  }
+
+  /** {@code status} with the result as JSON ({@code encode}d), or with no body (204 for 200) when it is null. */
+  private static <T> Handler<RoutingContext> answer(int status, Function<RoutingContext, Future<T>> handler,
+      Function<T, String> encode) {
     return ctx -> {
-      Future<JsonObject> result;
+      Future<T> result;
       try {
         result = handler.apply(ctx);
       } catch (RuntimeException e) {
@@ -35,29 +46,7 @@ public final class Respond {
         } else {
           ctx.response().setStatusCode(status)
               .putHeader("Content-Type", "application/json; charset=utf-8")
-              .end(done.result().encode());
-        }
-      });
-    };
-  }
-
-  /** 200 with a body that is JSON already encoded (a cached answer), so it is not parsed and encoded again. */
-  public static Handler<RoutingContext> encodedJson(Function<RoutingContext, Future<String>> handler) {
-    return ctx -> {
-      Future<String> result;
-      try {
-        result = handler.apply(ctx);
-      } catch (RuntimeException e) {
-        ctx.fail(e);
-        return;
-      }
-      result.onComplete(done -> {
-        if (done.failed()) {
-          ctx.fail(done.cause());
-        } else {
-          ctx.response().setStatusCode(200)
-              .putHeader("Content-Type", "application/json; charset=utf-8")
-              .end(done.result());
+              .end(encode.apply(done.result()));
         }
       });
     };

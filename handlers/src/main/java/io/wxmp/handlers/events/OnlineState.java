@@ -47,6 +47,57 @@ public final class OnlineState {
   static final long T0_MS = 1_767_225_600_000L;
 
   /**
+   * Lua for the scripts below: {@code history(cap)}, the flat list (item, scaled strength, ...) of KEYS[1] hist:t's
+   * newest {@code cap} items with their strengths from KEYS[2] hist:w. The strengths are read in one pass (hist:w is
+   * capped with hist:t), not one ZSCORE per item: a set of up to 128 members is kept in Redis's compact encoding,
+   * where each ZSCORE is a scan that parses the scores on its way.
+   */
+  private static final String HISTORY_LUA = """
+      local function history(cap)
+        local strengths = {}
+        local ws = redis.call('zrange', KEYS[2], 0, -1, 'WITHSCORES')
+        for i = 1, #ws, 2 do
+          strengths[ws[i]] = ws[i + 1]
+        end
+        local out = {}
+        for _, item in ipairs(redis.call('zrevrange', KEYS[1], 0, cap - 1)) do
+          local s = strengths[item]
+          if s then
+            out[#out + 1] = item
+            out[#out + 1] = s
+          end
+        end
+        return out
+      end
+      """;
+
+  /**
+   * Lua for the scripts below: {@code unclicked}, the flat list (item, impressions since its last engagement, ...)
+   * from KEYS[1] imp and KEYS[2] eng, counting impressions at or after ARGV[1].
+   */
+  private static final String UNCLICKED_LUA = """
+      local imps = redis.call('zrangebyscore', KEYS[1], ARGV[1], '+inf', 'WITHSCORES')
+      local counts, order = {}, {}
+      for i = 1, #imps, 2 do
+        local member, at = imps[i], tonumber(imps[i + 1])
+        local item = string.match(member, '^(.*):[^:]*$')
+        local engaged = tonumber(redis.call('zscore', KEYS[2], item) or '-1')
+        if at > engaged then
+          if not counts[item] then
+            counts[item] = 0
+            order[#order + 1] = item
+          end
+          counts[item] = counts[item] + 1
+        end
+      end
+      local unclicked = {}
+      for _, item in ipairs(order) do
+        unclicked[#unclicked + 1] = item
+        unclicked[#unclicked + 1] = counts[item]
+      end
+      """;
+
+  /**
    * KEYS: hist:t (item -> last time), hist:w (item -> scaled strength), imp ("item:event" -> time), eng (item -> last
    * engagement time), tags (tag -> scaled score). ARGV: now, n, then n x (item, eventId, atMs, scaledWeight or "",
    * kind: i = impression, e = engagement, - = neither), then m, m x (tag, scaledScore), then the impression window
@@ -60,7 +111,7 @@ public final class OnlineState {
    * at least its term after its last write. Only the keys written are trimmed, and a trim with nothing to trim costs
    * a lookup.
    */
-  private static final RedisScript RECORD = new RedisScript("""
+  private static final RedisScript RECORD = new RedisScript(HISTORY_LUA + """
       local now = tonumber(ARGV[1])
       local n = tonumber(ARGV[2])
       local p = 3
@@ -147,20 +198,7 @@ public final class OnlineState {
       if ARGV[p+5] ~= '1' then
         return 1
       end
-      local strengths = {}
-      local ws = redis.call('zrange', KEYS[2], 0, -1, 'WITHSCORES')
-      for i = 1, #ws, 2 do
-        strengths[ws[i]] = ws[i + 1]
-      end
-      local out = {}
-      for _, item in ipairs(redis.call('zrevrange', KEYS[1], 0, histCap - 1)) do
-        local s = strengths[item]
-        if s then
-          out[#out + 1] = item
-          out[#out + 1] = s
-        end
-      end
-      return out""");
+      return history(histCap)""");
 
   /** KEYS: trending, epoch. ARGV: now, halfLife, kept, then pairs (item, atMs, weight). */
   private static final RedisScript TRENDING = new RedisScript("""
@@ -186,75 +224,21 @@ public final class OnlineState {
       return 1""");
 
   /**
-   * KEYS: hist:t, hist:w. ARGV: cap. Flat reply: item, scaled strength, ... newest first. The strengths are read in
-   * one pass (hist:w is capped with hist:t), not one ZSCORE per item: a set of up to 128 members is kept in Redis's
-   * compact encoding, where each ZSCORE is a scan that parses the scores on its way.
+   * KEYS: hist:t, hist:w. ARGV: cap. Flat reply: item, scaled strength, ... newest first ({@link #HISTORY_LUA}).
    */
-  private static final RedisScript HISTORY = new RedisScript("""
-      local items = redis.call('zrevrange', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-      local strengths = {}
-      local ws = redis.call('zrange', KEYS[2], 0, -1, 'WITHSCORES')
-      for i = 1, #ws, 2 do
-        strengths[ws[i]] = ws[i + 1]
-      end
-      local out = {}
-      for _, item in ipairs(items) do
-        local s = strengths[item]
-        if s then
-          out[#out + 1] = item
-          out[#out + 1] = s
-        end
-      end
-      return out""");
+  private static final RedisScript HISTORY = new RedisScript(HISTORY_LUA + """
+      return history(tonumber(ARGV[1]))""");
 
   /** KEYS: imp, eng. ARGV: horizon. Flat reply: item, impressions since its last engagement, ... */
-  private static final RedisScript UNCLICKED = new RedisScript("""
-      local imps = redis.call('zrangebyscore', KEYS[1], ARGV[1], '+inf', 'WITHSCORES')
-      local counts, order = {}, {}
-      for i = 1, #imps, 2 do
-        local member, at = imps[i], tonumber(imps[i + 1])
-        local item = string.match(member, '^(.*):[^:]*$')
-        local engaged = tonumber(redis.call('zscore', KEYS[2], item) or '-1')
-        if at > engaged then
-          if not counts[item] then
-            counts[item] = 0
-            order[#order + 1] = item
-          end
-          counts[item] = counts[item] + 1
-        end
-      end
-      local out = {}
-      for _, item in ipairs(order) do
-        out[#out + 1] = item
-        out[#out + 1] = counts[item]
-      end
-      return out""");
+  private static final RedisScript UNCLICKED = new RedisScript(UNCLICKED_LUA + """
+      return unclicked""");
 
   /**
    * A feed page's reads of one user in one call: {@link #UNCLICKED}'s answer, the recent tags and, where asked, a GET
    * and an SMEMBERS of two more keys of the user's. KEYS: imp, eng, tags, [get key], [members key]. ARGV: horizon,
    * recent tags, 1/0 for the GET, 1/0 for the SMEMBERS. Reply: {unclicked flat, tags, got or nil, members or nil}.
    */
-  private static final RedisScript PAGE = new RedisScript("""
-      local imps = redis.call('zrangebyscore', KEYS[1], ARGV[1], '+inf', 'WITHSCORES')
-      local counts, order = {}, {}
-      for i = 1, #imps, 2 do
-        local member, at = imps[i], tonumber(imps[i + 1])
-        local item = string.match(member, '^(.*):[^:]*$')
-        local engaged = tonumber(redis.call('zscore', KEYS[2], item) or '-1')
-        if at > engaged then
-          if not counts[item] then
-            counts[item] = 0
-            order[#order + 1] = item
-          end
-          counts[item] = counts[item] + 1
-        end
-      end
-      local unclicked = {}
-      for _, item in ipairs(order) do
-        unclicked[#unclicked + 1] = item
-        unclicked[#unclicked + 1] = counts[item]
-      end
+  private static final RedisScript PAGE = new RedisScript(UNCLICKED_LUA + """
       local tags = redis.call('zrevrange', KEYS[3], 0, tonumber(ARGV[2]) - 1)
       local k = 4
       local got = false
