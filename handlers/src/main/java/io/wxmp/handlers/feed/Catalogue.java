@@ -49,13 +49,19 @@ public final class Catalogue {
 
   /** An immutable view: eligible items by id, newest first, and by tag. */
   public record Snapshot(Map<Long, CatalogueItem> items, List<CatalogueItem> newestFirst,
-      Map<String, List<CatalogueItem>> byTag, Set<Long> inactiveMerchants, long generation) {
+      Map<String, List<CatalogueItem>> byTag, Set<Long> inactiveMerchants, long generation, ItemsById byId) {
+    /** {@code items} indexed by id (a page's lookups go there: no boxing). */
+    public Snapshot(Map<Long, CatalogueItem> items, List<CatalogueItem> newestFirst,
+        Map<String, List<CatalogueItem>> byTag, Set<Long> inactiveMerchants, long generation) {
+      this(items, newestFirst, byTag, inactiveMerchants, generation, new ItemsById(items));
+    }
+
     public boolean eligible(long itemId) {
-      return items.containsKey(itemId);
+      return byId.get(itemId) != null;
     }
 
     public CatalogueItem get(long itemId) {
-      return items.get(itemId);
+      return byId.get(itemId);
     }
   }
 

@@ -22,6 +22,19 @@ final class FeedItems {
               : new JsonObject().put("itemId", Json.id(becauseOf.id())).put("title", becauseOf.title()))
           .put("tag", tag);
     }
+
+    /** What {@link #toJson()}{@code .encode()} writes. */
+    void write(StringBuilder out) {
+      JsonText.string(JsonText.name(out.append('{'), "kind"), kind);
+      JsonText.name(out.append(','), "becauseOf");
+      if (becauseOf == null) {
+        out.append("null");
+      } else {
+        JsonText.name(out.append('{'), "itemId").append('"').append(becauseOf.id()).append('"');
+        JsonText.string(JsonText.name(out.append(','), "title"), becauseOf.title()).append('}');
+      }
+      JsonText.string(JsonText.name(out.append(','), "tag"), tag).append('}');
+    }
   }
 
   /** Locked unless free, or opened by a running membership of its merchant (membership items themselves stay locked). */
@@ -49,5 +62,38 @@ final class FeedItems {
       out.put("token", token);
     }
     return out;
+  }
+
+  /** What {@link #json}{@code (...).encode()} writes, appended to {@code out}. */
+  static void write(StringBuilder out, CatalogueItem item, boolean locked, String campaignId, Reason reason,
+      String token) {
+    JsonText.name(out.append('{'), "id").append('"').append(item.id()).append('"');
+    JsonText.string(JsonText.name(out.append(','), "kind"), item.kind());
+    JsonText.string(JsonText.name(out.append(','), "title"), item.title());
+    JsonText.string(JsonText.name(out.append(','), "summary"), item.summary());
+    JsonText.string(JsonText.name(out.append(','), "coverUrl"), item.coverUrl());
+    JsonText.name(out.append(','), "tags").append('[');
+    for (int i = 0; i < item.tags().size(); i++) {
+      JsonText.string(i == 0 ? out : out.append(','), item.tags().get(i));
+    }
+    JsonText.name(out.append("],"), "price");
+    if (item.priceFen() == null) {
+      out.append("null");
+    } else {
+      out.append("{\"amount\":").append(item.priceFen().longValue()).append(",\"currency\":\"CNY\"}");
+    }
+    JsonText.name(out.append(','), "locked").append(locked);
+    JsonText.name(out.append(','), "sponsored").append(campaignId != null);
+    JsonText.string(JsonText.name(out.append(','), "campaignId"), campaignId);
+    JsonText.name(out.append(','), "reason");
+    if (reason == null) {
+      out.append("null");
+    } else {
+      reason.write(out);
+    }
+    if (token != null) {
+      JsonText.string(JsonText.name(out.append(','), "token"), token);
+    }
+    out.append('}');
   }
 }

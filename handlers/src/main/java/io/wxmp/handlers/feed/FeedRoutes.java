@@ -27,7 +27,7 @@ public final class FeedRoutes {
     FeedRoutes routes = new FeedRoutes(feed);
     Router router = Router.router(deps.vertx());
     var users = Authenticate.users(deps.sessions());
-    router.get("/feed").handler(users).handler(Respond.json(routes::feedPage));
+    router.get("/feed").handler(users).handler(Respond.encodedJson(routes::feedPage));
     router.get("/items").handler(users).handler(Respond.json(routes::catalogue));
     router.get("/me/items").handler(users).handler(Respond.json(routes::owned));
     router.post("/platform/feed/train").handler(routes::train);
@@ -35,7 +35,8 @@ public final class FeedRoutes {
     return router;
   }
 
-  Future<JsonObject> feedPage(RoutingContext ctx) {
+  /** The page as JSON text, written without a JsonObject (FeedService.render). */
+  Future<String> feedPage(RoutingContext ctx) {
     Paging paging = Paging.of(ctx);
     return feed.service().page(Authenticate.user(ctx).userId(), paging.limit(), paging.cursor());
   }

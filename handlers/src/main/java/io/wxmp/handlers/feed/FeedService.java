@@ -3,8 +3,6 @@ package io.wxmp.handlers.feed;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.ScoredId;
 import io.wxmp.handlers.common.ApiException;
@@ -17,7 +15,6 @@ import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -120,10 +117,71 @@ public final class FeedService {
     }
   }
 
-  /** The user's own items a "similar" reason may name, with their vectors in the page's model and their norms. */
-  private record Because(ServingModel model, List<CatalogueItem> items, List<float[]> vectors, float[] norms) {
+  /**
+   * The user's own items a "similar" reason may name, with their vectors in the page's model and their norms. The
+   * vectors are kept by component, so one pass over an item's vector computes its dot products with all of them at
+   * once (each the same sum, in the same order, as {@link Vectors#dot}: the same reason as one cosine at a time).
+   */
+  static final class Because {
+    private final ServingModel model;
+    private final CatalogueItem[] items;
+    private final float[] norms;
+    /** {@code byComponent[d * items.length + i]}: component d of item i's vector. */
+    private final float[] byComponent;
+
+    Because(ServingModel model, List<CatalogueItem> items, List<float[]> vectors, float[] norms) {
+      this.model = model;
+      this.items = items.toArray(new CatalogueItem[0]);
+      this.norms = norms;
+      int n = this.items.length;
+      int dim = n == 0 ? 0 : vectors.get(0).length;
+      this.byComponent = new float[dim * n];
+      for (int i = 0; i < n; i++) {
+        float[] v = vectors.get(i);
+        for (int d = 0; d < dim; d++) {
+          byComponent[d * n + i] = v[d];
+        }
+      }
+    }
+
     Reason reasonFor(CatalogueItem item) {
-      return similarReason(item, model.vector(item.id()), items, vectors, norms);
+      return reasonFor(item, model == null ? null : model.vector(item.id()));
+    }
+
+    /** Similar, because of the user's own item most like this one; "new" or "explore" when nothing is alike. */
+    Reason reasonFor(CatalogueItem item, float[] v) {
+      int n = items.length;
+      CatalogueItem best = null;
+      if (v != null && n > 0) {
+        float[] dots = new float[n];
+        float self = 0;
+        for (int d = 0; d < v.length; d++) {
+          float x = v[d];
+          self += x * x;
+          int at = d * n;
+          for (int i = 0; i < n; i++) {
+            dots[i] += x * byComponent[at + i];
+          }
+        }
+        float norm = (float) Math.sqrt(self);
+        float bestCos = 0;
+        for (int i = 0; i < n; i++) {
+          if (items[i].id() == item.id()) {
+            continue;
+          }
+          // Vectors.cosine with both norms computed once (the same values)
+          float nn = norm * norms[i];
+          float c = nn == 0 ? 0 : dots[i] / nn;
+          if (best == null || c > bestCos) {
+            best = items[i];
+            bestCos = c;
+          }
+        }
+        if (best != null && bestCos > 0) {
+          return new Reason("similar", best, null);
+        }
+      }
+      return isFresh(item, Instant.now()) ? Reason.NEW : Reason.EXPLORE;
     }
   }
 
@@ -135,7 +193,7 @@ public final class FeedService {
       Set<Long> excluded, List<String> trending, FeedParams params, FeedExperiments.Arm arm, ServingModel model,
       Catalogue.Snapshot snap, Future<UserVectors.Stored> storedVector, Future<Set<String>> recentTags) {}
 
-  public Future<JsonObject> page(long userIdLong, int limit, String cursorPosition) {
+  public Future<String> page(long userIdLong, int limit, String cursorPosition) {
     String userId = Long.toString(userIdLong);
     boolean newFeed = cursorPosition == null;
     String feedId = newFeed ? FeedToken.newTokenId() : FeedCursor.feedId(cursorPosition);
@@ -332,30 +390,6 @@ public final class FeedService {
     }
   }
 
-  /** Similar, because of the user's own item most like this one; "new" or "explore" when nothing is alike. */
-  private static Reason similarReason(CatalogueItem item, float[] v, List<CatalogueItem> because,
-      List<float[]> becauseVectors, float[] becauseNorms) {
-    CatalogueItem best = null;
-    float bestCos = 0;
-    float norm = v == null ? 0 : Vectors.norm(v);
-    for (int i = 0; v != null && i < because.size(); i++) {
-      if (because.get(i).id() == item.id()) {
-        continue;
-      }
-      // Vectors.cosine with both norms computed once per page (the same values)
-      float n = norm * becauseNorms[i];
-      float c = n == 0 ? 0 : Vectors.dot(v, becauseVectors.get(i)) / n;
-      if (best == null || c > bestCos) {
-        best = because.get(i);
-        bestCos = c;
-      }
-    }
-    if (best != null && bestCos > 0) {
-      return new Reason("similar", best, null);
-    }
-    return isFresh(item, Instant.now()) ? Reason.NEW : Reason.EXPLORE;
-  }
-
   /**
    * Without a model or a vector: trending (alternating with popular items of the user's tags, if any), then every
    * other eligible item newest first. Only as many as a page and its spares need are built.
@@ -424,7 +458,7 @@ public final class FeedService {
   }
 
   /** Mixes exploration in, asks for sponsored entries, checks eligibility, claims the page and renders it. */
-  private Future<JsonObject> assemble(Context ctx, Candidates candidates, int limit) {
+  private Future<String> assemble(Context ctx, Candidates candidates, int limit) {
     List<Entry> organic = candidates.entries();
     FeedParams params = ctx.params();
     List<Entry> ordered = withExploration(ctx, capMerchants(organic, limit, params.perMerchantCap()), limit,
@@ -621,9 +655,13 @@ public final class FeedService {
     return out;
   }
 
-  private JsonObject render(Context ctx, List<Entry> organic, List<SponsoredSlots.Entry> ads,
+  /**
+   * The page's answer, written as JSON text: the same characters as the JsonObject of {@link FeedItems#json} items
+   * and {@code nextCursor} encoded, without building and encoding one.
+   */
+  private String render(Context ctx, List<Entry> organic, List<SponsoredSlots.Entry> ads,
       FeedCursor.Claimed claimed) {
-    Map<String, Entry> byId = new LinkedHashMap<>();
+    Map<String, Entry> byId = new HashMap<>(organic.size() * 2);
     organic.forEach(e -> byId.put(Long.toString(e.item().id()), e));
     List<Object> page = new ArrayList<>();
     for (String id : claimed.organic()) {
@@ -643,8 +681,9 @@ public final class FeedService {
     String version = ctx.model() == null ? null : ctx.model().version();
     String experimentId = ctx.arm() == null ? null : ctx.arm().experimentId();
     String armName = ctx.arm() == null ? null : ctx.arm().arm();
-    JsonArray items = new JsonArray();
-    Set<Long> shown = new HashSet<>();
+    String[] tokenIds = FeedToken.newTokenIds(page.size());
+    long[] shown = new long[page.size()];
+    StringBuilder out = new StringBuilder(1024 * page.size() + 64).append("{\"items\":[");
     for (int position = 0; position < page.size(); position++) {
       Object o = page.get(position);
       CatalogueItem item;
@@ -659,26 +698,40 @@ public final class FeedService {
         item = e.item();
         reason = e.reason();
       }
-      shown.add(item.id());
-      FeedToken token = new FeedToken(FeedToken.newTokenId(), ctx.userId(), Long.toString(item.id()), position,
+      shown[position] = item.id();
+      FeedToken token = new FeedToken(tokenIds[position], ctx.userId(), Long.toString(item.id()), position,
           reason.kind(), campaignId, experimentId, armName, version, now);
-      items.add(FeedItems.json(item, FeedItems.locked(item, ctx.user().owned(), ctx.user().memberOf()), campaignId,
-          reason, token.sign(tokenKey)));
+      FeedItems.write(position == 0 ? out : out.append(','), item,
+          FeedItems.locked(item, ctx.user().owned(), ctx.user().memberOf()), campaignId, reason, token.sign(tokenKey));
     }
-    // Another page follows while some eligible item is neither excluded nor served now.
+    boolean more = !page.isEmpty() && anotherPage(ctx.snap(), ctx.excluded(), shown);
+    JsonText.string(JsonText.name(out.append("],"), "nextCursor"), more ? FeedCursor.cursor(ctx.feedId()) : null);
+    return out.append('}').toString();
+  }
+
+  /**
+   * Whether some eligible item is neither excluded nor shown now. Counted only when the excluded and shown items
+   * together are as many as the catalogue's (else some eligible item is surely left): a page no longer walks every
+   * excluded id.
+   */
+  static boolean anotherPage(Catalogue.Snapshot snap, Set<Long> excluded, long[] shown) {
+    long eligible = snap.items().size();
+    if (eligible > (long) excluded.size() + shown.length) {
+      return true;
+    }
     long gone = 0;
-    for (Long id : ctx.excluded()) {
-      if (ctx.snap().eligible(id)) {
+    for (Long id : excluded) {
+      if (snap.eligible(id)) {
         gone++;
       }
     }
-    for (Long id : shown) {
-      if (!ctx.excluded().contains(id) && ctx.snap().eligible(id)) {
+    Set<Long> counted = new HashSet<>();
+    for (long id : shown) {
+      if (!excluded.contains(id) && counted.add(id) && snap.eligible(id)) {
         gone++;
       }
     }
-    boolean more = !page.isEmpty() && ctx.snap().items().size() - gone > 0;
-    return new JsonObject().put("items", items).put("nextCursor", more ? FeedCursor.cursor(ctx.feedId()) : null);
+    return eligible - gone > 0;
   }
 
   private Future<List<String>> trending() {

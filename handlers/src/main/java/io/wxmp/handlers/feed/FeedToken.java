@@ -36,6 +36,17 @@ public record FeedToken(String tokenId, String userId, String itemId, int positi
     return B64.encodeToString(bytes);
   }
 
+  /** {@code n} fresh random token ids, drawn in one read of the random source (a page's worth). */
+  public static String[] newTokenIds(int n) {
+    byte[] bytes = new byte[16 * n];
+    RANDOM.nextBytes(bytes);
+    String[] out = new String[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = B64.encodeToString(java.util.Arrays.copyOfRange(bytes, 16 * i, 16 * i + 16));
+    }
+    return out;
+  }
+
   /** A fresh random key of 32 bytes (dev mode and tests make one per start). */
   public static byte[] newKey() {
     byte[] key = new byte[32];
@@ -45,10 +56,22 @@ public record FeedToken(String tokenId, String userId, String itemId, int positi
 
   /** The signed wire form, url-safe base64 without padding. */
   public String sign(byte[] key) {
-    byte[] payload = new JsonArray().add(VERSION).add(tokenId).add(userId).add(itemId).add(position).add(reasonKind)
-        .add(campaignId).add(experimentId).add(arm).add(modelVersion).add(issuedAtMs).encode()
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] payload = payload().getBytes(StandardCharsets.UTF_8);
     return B64.encodeToString(payload) + "." + B64.encodeToString(mac(key, payload));
+  }
+
+  /** The payload's JSON array, as {@code new JsonArray().add(VERSION).add(tokenId)...add(issuedAtMs).encode()}. */
+  String payload() {
+    StringBuilder p = new StringBuilder(192).append("[\"").append(VERSION).append("\",");
+    JsonText.string(p, tokenId).append(',');
+    JsonText.string(p, userId).append(',');
+    JsonText.string(p, itemId).append(',').append(position).append(',');
+    JsonText.string(p, reasonKind).append(',');
+    JsonText.string(p, campaignId).append(',');
+    JsonText.string(p, experimentId).append(',');
+    JsonText.string(p, arm).append(',');
+    JsonText.string(p, modelVersion).append(',').append(issuedAtMs);
+    return p.append(']').toString();
   }
 
   /** The token, or null when it is malformed, signed with another key or changed. */
