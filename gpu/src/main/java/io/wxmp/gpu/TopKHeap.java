@@ -73,17 +73,51 @@ final class TopKHeap {
     }
   }
 
+  /**
+   * The entries best first ({@link ScoredId#RANKING}: the heap's own order, ties by the smaller id), the heap left as
+   * it was: copies of its arrays popped worst first into the answer's end (no comparator sort over boxed entries).
+   */
   List<ScoredId> sorted() {
-    List<ScoredId> out = new ArrayList<>(size);
-    for (int i = 0; i < size; i++) {
-      out.add(new ScoredId(ids[i], scores[i]));
+    int n = size;
+    float[] s = Arrays.copyOf(scores, n);
+    long[] d = Arrays.copyOf(ids, n);
+    ScoredId[] out = new ScoredId[n];
+    for (int last = n - 1; last >= 0; last--) {
+      out[last] = new ScoredId(d[0], s[0]);
+      s[0] = s[last];
+      d[0] = d[last];
+      siftDown(s, d, last, 0);
     }
-    out.sort(ScoredId.RANKING);
-    return out;
+    return new ArrayList<>(Arrays.asList(out));
   }
 
   private boolean worse(int a, int b) {
-    return scores[a] < scores[b] || (scores[a] == scores[b] && ids[a] > ids[b]);
+    return worse(scores, ids, a, b);
+  }
+
+  private static boolean worse(float[] s, long[] d, int a, int b) {
+    return s[a] < s[b] || (s[a] == s[b] && d[a] > d[b]);
+  }
+
+  /** siftDown over the first n entries of s and d. */
+  private static void siftDown(float[] s, long[] d, int n, int i) {
+    while (true) {
+      int l = 2 * i + 1;
+      if (l >= n) {
+        return;
+      }
+      int w = l + 1 < n && worse(s, d, l + 1, l) ? l + 1 : l;
+      if (!worse(s, d, w, i)) {
+        return;
+      }
+      float t = s[i];
+      s[i] = s[w];
+      s[w] = t;
+      long u = d[i];
+      d[i] = d[w];
+      d[w] = u;
+      i = w;
+    }
   }
 
   private void siftUp(int i) {

@@ -278,6 +278,7 @@ public final class Settings {
         Map.entry("WXMP_FEED_TRAIN_THREADS", Integer.toString(Runtime.getRuntime().availableProcessors())),
         Map.entry("WXMP_FEED_TRAIN_LEASE_SEC", "3600"),
         Map.entry("WXMP_FEED_CANDIDATES", "300"),
+        Map.entry("WXMP_FEED_CANDIDATE_CACHE_USERS", "10000"),
         Map.entry("WXMP_FEED_RANKING_TIMEOUT_MS", "150"),
         Map.entry("WXMP_FEED_SPONSORED_TIMEOUT_MS", "100"),
         Map.entry("WXMP_FEED_REFRESH_MS", "2000"),

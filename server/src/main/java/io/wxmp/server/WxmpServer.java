@@ -347,6 +347,7 @@ public final class WxmpServer {
     Integer seed = check.get(() -> settings.integer("WXMP_FEED_TRAIN_SEED", 0, Integer.MAX_VALUE));
     Integer threads = check.get(() -> settings.integer("WXMP_FEED_TRAIN_THREADS", 1, 256));
     Integer candidates = check.get(() -> settings.integer("WXMP_FEED_CANDIDATES", 50, 1000));
+    Integer cachedUsers = check.get(() -> settings.integer("WXMP_FEED_CANDIDATE_CACHE_USERS", 0, 10_000_000));
     Integer rankingTimeout = check.get(() -> settings.integer("WXMP_FEED_RANKING_TIMEOUT_MS", 10, 10_000));
     Integer sponsoredTimeout = check.get(() -> settings.integer("WXMP_FEED_SPONSORED_TIMEOUT_MS", 5, 5_000));
     Integer lease = check.get(() -> settings.integer("WXMP_FEED_TRAIN_LEASE_SEC", 60, 86_400));
@@ -355,7 +356,7 @@ public final class WxmpServer {
     Integer cursorTtl = check.get(() -> settings.integer("WXMP_FEED_CURSOR_TTL_SEC", 60, 30 * 86_400));
     check.done();
     IalsParams p = IalsParams.defaults().withDim(dim).withEpochs(epochs).withSeed(seed).withThreads(threads);
-    return new Feed.Config(new FeedService.Config(candidates, rankingTimeout, sponsoredTimeout),
+    return new Feed.Config(new FeedService.Config(candidates, rankingTimeout, sponsoredTimeout, cachedUsers),
         new FeedTrainer.Config(p, lease), interval, refresh, cursorTtl);
   }
 

@@ -32,7 +32,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * time is printed); the ranking verticle on the CPU. Then {@code sessions} of the planted users log in through the
  * sandbox (so pages rank with their trained vectors) and the load generator measures, per endpoint: the saturation
  * throughput (closed loop, {@code concurrency} requests in flight), then open-loop runs at fixed rates (fractions of the
- * feed's saturation) with latency taken from each request's scheduled start (no coordinated omission).
+ * feed's saturation) with latency taken from each request's scheduled start (no coordinated omission). Every request of
+ * those runs opens a new feed for a random session (a user's refresh: with the candidate cache, mostly the same
+ * ranking again); then a browsing run, where each of {@code concurrency} virtual users opens a feed, follows its
+ * {@code nextCursor} for two more pages, and posts the impressions of each page and, every few pages, a click (which
+ * re-solves the user's vector, so their next page ranks again). Both print the candidate cache's hit share and the
+ * ranking worker's time per query from the server's counters.
  *
  * <p>Everything runs in one JVM on one machine (embedded PostgreSQL and Redis, the server with two HTTP event loops,
  * the client on its own Vert.x), so the client's CPU is part of the cost. Options (system properties):
@@ -111,7 +116,9 @@ public final class FeedBench {
       closedLoop(client, port, "/api/v1/me", tokens, concurrency, 5);
 
       Result meMax = closedLoop(client, port, "/api/v1/me", tokens, concurrency, seconds);
+      String feedBefore = metricsText(stack);
       Result feedMax = closedLoop(client, port, "/api/v1/feed?limit=20", tokens, concurrency, seconds);
+      String feedAfter = metricsText(stack);
       System.out.println();
       System.out.println("| endpoint | load | offered req/s | achieved req/s | p50 ms | p99 ms | errors |");
       System.out.println("|---|---|---|---|---|---|---|");
@@ -125,6 +132,19 @@ public final class FeedBench {
             openLoop(vertx, client, port, "/api/v1/feed?limit=20", tokens, rate, seconds));
       }
       System.out.printf("%nfeed / me saturation throughput: %.2f%n", feedMax.throughput() / meMax.throughput());
+
+      // browsing: each virtual user opens a feed, follows nextCursor for two more pages, posts the impressions of
+      // each page and a click every few pages (which folds into the user's vector: the next page ranks again)
+      String browseBefore = metricsText(stack);
+      Result browsing = browse(client, port, tokens, concurrency, seconds);
+      String browseAfter = metricsText(stack);
+      System.out.println();
+      System.out.println("| GET /feed | load | pages/s | p50 ms | p99 ms | errors | candidate cache hits | "
+          + "ranking queries per page | ranking µs per query |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|");
+      printMode("a new feed per request", "saturation (" + concurrency + " in flight)", feedMax, feedBefore, feedAfter);
+      printMode("browsing: " + PAGES_PER_FEED + " pages a feed, impressions, a click every " + CLICK_EVERY + " pages",
+          "saturation (" + concurrency + " users)", browsing, browseBefore, browseAfter);
 
       // POST /events, batches of 20, closed loop, with the model serving (so every batch with a positive event
       // re-solves the user's vector: the fold-in), beside GET /me once more
@@ -151,6 +171,11 @@ public final class FeedBench {
           count(after, "wxmp_feed_foldin_seconds_count") - count(before, "wxmp_feed_foldin_seconds_count"),
           quantileMs(after, "0.5"), quantileMs(after, "0.99"));
       after.lines().filter(l -> l.startsWith("wxmp_feed_foldin")).forEach(l -> System.out.println("  " + l));
+      System.out.printf("candidate cache during the run: %s hits, misses by reason %s%n",
+          (long) sum(metricsText(stack), "wxmp_feed_candidate_cache_hits_total"),
+          metricsText(stack).lines().filter(l -> l.startsWith("wxmp_feed_candidate_cache_misses_total{"))
+              .map(l -> l.substring(l.indexOf("reason=\"") + 8, l.indexOf('"', l.indexOf("reason=\"") + 8)) + " "
+                  + (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).toList());
       System.out.printf("ranking fallbacks during the run: %s%n", stack.management().get("/metrics", null).raw().toString()
           .lines().filter(l -> l.startsWith("wxmp_feed_ranking_fallbacks_total")).findFirst().orElse("-"));
       System.out.printf("collections ranked through an IVF index: %s%n", stack.management().get("/metrics", null).raw()
@@ -166,6 +191,110 @@ public final class FeedBench {
   }
 
   static final int BATCH = 20;
+  static final int PAGES_PER_FEED = 3;
+  static final int CLICK_EVERY = 4;
+
+  /**
+   * One row of the feed-modes table: the run's pages/s and latency, and from the server's counters over the run the
+   * candidate cache's hit share, ranking requests per page and the ranking worker's time per query ("-" where the
+   * build has no such counter).
+   */
+  static void printMode(String mode, String load, Result r, String before, String after) {
+    double hits = sum(after, "wxmp_feed_candidate_cache_hits_total") - sum(before, "wxmp_feed_candidate_cache_hits_total");
+    double misses = sum(after, "wxmp_feed_candidate_cache_misses_total")
+        - sum(before, "wxmp_feed_candidate_cache_misses_total");
+    double queries = sum(after, "wxmp_ranking_batch_size_sum") - sum(before, "wxmp_ranking_batch_size_sum");
+    double seconds = sum(after, "wxmp_ranking_score_seconds_sum") - sum(before, "wxmp_ranking_score_seconds_sum");
+    boolean cache = after.contains("wxmp_feed_candidate_cache_hits_total");
+    System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.1f | %.1f | %d | %s | %.2f | %s |%n", mode, load, r.throughput(),
+        r.p50(), r.p99(), r.errors(),
+        !cache || hits + misses == 0 ? "-" : String.format(Locale.ROOT, "%.1f %%", 100 * hits / (hits + misses)),
+        r.count() == 0 ? 0.0 : queries / r.count(),
+        queries == 0 ? "-" : String.format(Locale.ROOT, "%.0f", seconds * 1e6 / queries));
+  }
+
+  /** The sum of every series of a metric (its lines {@code name value} and {@code name{labels} value}). */
+  static double sum(String metrics, String name) {
+    return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  /**
+   * {@code users} virtual users for {@code seconds}, each in a loop: one of the sessions opens a feed and follows its
+   * {@code nextCursor} for {@value #PAGES_PER_FEED} pages in all, and after each page posts the impressions of what
+   * it showed (with their tokens) and, on every {@value #CLICK_EVERY}th page of that virtual user, a click on one of
+   * its items. Latency and throughput count the pages only (the posts are part of the load).
+   */
+  static Result browse(HttpClient client, int port, List<String> tokens, int users, int seconds) throws Exception {
+    mark("browsing /api/v1/feed for " + seconds + " s");
+    Browsing b = new Browsing(client, port, tokens, System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds),
+        new long[4_000_000], new AtomicInteger(), new AtomicLong(), new AtomicInteger(users), Promise.promise());
+    long start = System.nanoTime();
+    for (int u = 0; u < users; u++) {
+      browseFeed(b, new int[1]);
+    }
+    b.done().future().await(seconds + 60L, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    return summarise(b.latencies(), Math.min(b.n().get(), b.latencies().length), elapsed, b.errors().get());
+  }
+
+  private record Browsing(HttpClient client, int port, List<String> tokens, long end, long[] latencies,
+      AtomicInteger n, AtomicLong errors, AtomicInteger running, Promise<Void> done) {}
+
+  private static void browseFeed(Browsing b, int[] pagesSeen) {
+    if (System.nanoTime() >= b.end()) {
+      if (b.running().decrementAndGet() == 0) {
+        b.done().tryComplete();
+      }
+      return;
+    }
+    browsePage(b, b.tokens().get(ThreadLocalRandom.current().nextInt(b.tokens().size())), null, 1, pagesSeen);
+  }
+
+  private static void browsePage(Browsing b, String token, String cursor, int pageOfFeed, int[] pagesSeen) {
+    String uri = "/api/v1/feed?limit=20" + (cursor == null ? ""
+        : "&cursor=" + java.net.URLEncoder.encode(cursor, java.nio.charset.StandardCharsets.UTF_8));
+    long t0 = System.nanoTime();
+    b.client().request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(b.port())
+            .setURI(uri).putHeader("Authorization", "Bearer " + token).setTimeout(30_000))
+        .compose(req -> req.send().compose(resp -> resp.body().map(body -> resp.statusCode() == 200
+            ? body.toJsonObject() : null)))
+        .onComplete(r -> {
+          record(b.latencies(), b.n(), System.nanoTime() - t0);
+          if (r.failed() || r.result() == null) {
+            b.errors().incrementAndGet();
+            browseFeed(b, pagesSeen);
+            return;
+          }
+          JsonObject page = r.result();
+          io.vertx.core.json.JsonArray shown = page.getJsonArray("items");
+          io.vertx.core.json.JsonArray events = new io.vertx.core.json.JsonArray();
+          for (int i = 0; i < shown.size(); i++) {
+            JsonObject item = shown.getJsonObject(i);
+            events.add(new JsonObject().put("id", "fb" + SEQ.incrementAndGet()).put("itemId", item.getString("id"))
+                .put("type", "impression").put("token", item.getString("token")));
+          }
+          if (++pagesSeen[0] % CLICK_EVERY == 0 && !shown.isEmpty()) {
+            JsonObject item = shown.getJsonObject(ThreadLocalRandom.current().nextInt(shown.size()));
+            events.add(new JsonObject().put("id", "fb" + SEQ.incrementAndGet()).put("itemId", item.getString("id"))
+                .put("type", "click").put("token", item.getString("token")));
+          }
+          String next = page.getString("nextCursor");
+          Future<Integer> posted = events.isEmpty() ? Future.succeededFuture(202)
+              : b.client().request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+                      .setPort(b.port()).setURI("/api/v1/events").putHeader("Authorization", "Bearer " + token)
+                      .putHeader("Content-Type", "application/json").setTimeout(30_000))
+                  .compose(req -> req.send(new JsonObject().put("events", events).toBuffer())
+                      .compose(resp -> resp.body().map(x -> resp.statusCode())));
+          posted.onComplete(p -> {
+            if (pageOfFeed < PAGES_PER_FEED && next != null && System.nanoTime() < b.end()) {
+              browsePage(b, token, next, pageOfFeed + 1, pagesSeen);
+            } else {
+              browseFeed(b, pagesSeen);
+            }
+          });
+        });
+  }
   private static final String[] TYPES = {"impression", "impression", "impression", "impression", "impression",
       "impression", "impression", "impression", "impression", "impression", "click", "click", "click", "dwell",
       "dwell", "like", "complete", "share", "impression", "click"};

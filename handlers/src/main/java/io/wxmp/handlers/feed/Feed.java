@@ -138,8 +138,12 @@ public final class Feed {
   }
 
   /** The listener that the events feature calls after each committed batch. */
-  /** DELETE /me: the user's re-solved vector in Redis and their rows in every stored model version. */
+  /**
+   * DELETE /me: the user's cached ranking, their re-solved vector in Redis and their rows in every stored model
+   * version.
+   */
   public Future<Void> forget(long userId) {
+    service.candidateCache().forget(Long.toString(userId)); // this server's copy; another's lapses within 60 s
     return userVectors.forget(Long.toString(userId))
         .compose(v -> pg.preparedQuery("DELETE FROM feed_user_vectors WHERE user_id = $1")
             .execute(io.vertx.sqlclient.Tuple.of(userId)))

@@ -51,8 +51,9 @@ public final class FeedService {
    * @param candidates         how many items the ranking verticle returns per page (top-K), 50..1000
    * @param rankingTimeoutMs   after this the page is answered from trending instead
    * @param sponsoredTimeoutMs how long a page waits for sponsored entries
+   * @param cachedUsers        users whose last ranking is kept for their next pages ({@link CandidateCache}); 0: none
    */
-  public record Config(int candidates, long rankingTimeoutMs, long sponsoredTimeoutMs) {}
+  public record Config(int candidates, long rankingTimeoutMs, long sponsoredTimeoutMs, int cachedUsers) {}
 
   private final Config config;
   private final Catalogue catalogue;
@@ -67,6 +68,7 @@ public final class FeedService {
   private volatile SponsoredSlots sponsored;
   private volatile FeedExperiments experiments;
   private final Counter fallbacks;
+  private final CandidateCache cache;
   private volatile Future<List<String>> trending;
   private volatile long trendingAt;
 
@@ -87,6 +89,12 @@ public final class FeedService {
     this.experiments = experiments;
     this.fallbacks = Counter.builder("wxmp.feed.ranking.fallbacks")
         .description("feed pages answered from trending because ranking failed or was slow").register(metrics);
+    this.cache = new CandidateCache(config.cachedUsers(), metrics);
+  }
+
+  /** The users' cached rankings (tests clear it to make the next pages rank). */
+  public CandidateCache candidateCache() {
+    return cache;
   }
 
   /** Where sponsored entries and experiment arms come from (the campaigns feature; tests). */
@@ -253,10 +261,22 @@ public final class FeedService {
       if (vec == null || ctx.model() == null) {
         return coldTags(ctx).map(tags -> new Candidates(coldEntries(ctx, tags, ctx.excluded()), null, tags));
       }
+      ServingModel m = ctx.model();
+      long generation = ctx.snap().generation();
+      int k = config.candidates();
+      // the user's ranking depends only on the version, the catalogue, the vector and the exclusion: a page of the
+      // same ones, excluding more, filters the cached top-K (exactly the fresh top-(K - removed); CandidateCache)
+      List<ScoredId> cached = cache.get(ctx.userId(), m.version(), generation, vec.vector(), k, ctx.excluded());
+      if (cached != null) {
+        return Future.succeededFuture(new Candidates(personalEntries(ctx, vec, cached), vec, Set.of()));
+      }
       long[] exclude = ctx.excluded().stream().mapToLong(Long::longValue).toArray();
-      return ranking.topK(ctx.model().collection(), vec.vector(), config.candidates(), exclude)
+      return ranking.topK(m.collection(), vec.vector(), k, exclude)
           .timeout(config.rankingTimeoutMs(), TimeUnit.MILLISECONDS)
-          .map(scored -> new Candidates(personalEntries(ctx, vec, scored), vec, Set.of()))
+          .map(scored -> {
+            cache.put(ctx.userId(), m.version(), generation, vec.vector(), k, exclude, scored);
+            return new Candidates(personalEntries(ctx, vec, scored), vec, Set.of());
+          })
           .recover(e -> {
             fallbacks.increment();
             log.warn("feed ranking failed or slow ({}); answering from trending", e.toString());

@@ -462,6 +462,7 @@ class FeedTest {
   @Test
   void theModelSwapUnderLoadFailsNoRequestAndMixesNoPage() throws Exception {
     String before = trainedVersion();
+    double modelMisses = metric(CACHE_MISSES, "reason=\"model\"");
     AtomicBoolean stop = new AtomicBoolean();
     List<Reply> replies = java.util.Collections.synchronizedList(new ArrayList<>());
     List<Thread> load = new ArrayList<>();
@@ -487,6 +488,8 @@ class FeedTest {
     }
     trained = after;
     assertThat(after).isNotEqualTo(before);
+    // the cluster users' cached rankings were of the old version: their first pages of the new one ranked again
+    assertThat(metric(CACHE_MISSES, "reason=\"model\"")).isGreaterThan(modelMisses);
     assertThat(replies).hasSizeGreaterThan(10);
     for (Reply r : replies) {
       assertThat(r.status()).as(r.toString()).isEqualTo(200);
@@ -570,6 +573,69 @@ class FeedTest {
     assertThat(versions(new Reply(200, null, io.vertx.core.buffer.Buffer.buffer(
         new JsonObject().put("items", new JsonArray(after)).encode())))).containsExactly(trained);
     assertThat(trained).isEqualTo(version);
+  }
+
+  static final String CACHE_HITS = "wxmp_feed_candidate_cache_hits_total";
+  static final String CACHE_MISSES = "wxmp_feed_candidate_cache_misses_total";
+
+  /** The sum of a metric's series (those whose line contains {@code label}, if given). */
+  static double metric(String name, String label) {
+    return stack.management().get("/metrics", null).raw().toString().lines()
+        .filter(l -> (l.startsWith(name + " ") || l.startsWith(name + "{")) && (label == null || l.contains(label)))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  /** A page's items as id, reason kind and "because of" item: what a page shows, without its tokens. */
+  static List<String> shown(JsonObject page) {
+    return items(page).stream().map(i -> {
+      JsonObject r = i.getJsonObject("reason");
+      JsonObject because = r.getJsonObject("becauseOf");
+      return i.getString("id") + ":" + r.getString("kind") + ":" + (because == null ? "" : because.getString("itemId"));
+    }).toList();
+  }
+
+  /**
+   * The candidate cache, with two new users of one vector (A's, folded in from three clicks, stored for B as well):
+   * A's second page of a feed asks the ranking verticle nothing (a hit, no miss), and B's second page, ranked afresh
+   * (the cache cleared first) with B's first page excluded, is the same page. A click re-solves A's vector, so A's
+   * next page misses and ranks again.
+   */
+  @Test
+  void aSecondPageReusesTheRankingExactlyUntilAClick() throws Exception {
+    trainedVersion();
+    io.wxmp.handlers.feed.CandidateCache cache = stack.server().feed().service().candidateCache();
+    io.wxmp.handlers.feed.UserVectors vectors =
+        new io.wxmp.handlers.feed.UserVectors(io.vertx.redis.client.RedisAPI.api(stack.redisClient()));
+    String a = stack.newUserToken();
+    String b = stack.newUserToken();
+    JsonArray clicks = new JsonArray();
+    itemsOf.get(1).subList(0, 3).forEach(id -> clicks.add(event("click", id)));
+    send(a, clicks);
+    io.wxmp.handlers.feed.UserVectors.Stored v = vectors.get(Long.toString(idOf(a))).await(10, TimeUnit.SECONDS);
+    assertThat(v).as("A's folded-in vector").isNotNull();
+    vectors.put(Long.toString(idOf(b)), v).await(10, TimeUnit.SECONDS);
+    Thread.sleep(1_100); // the page's trending list (cached for a second) from after A's clicks, for both users
+    cache.clear();
+    double hits = metric(CACHE_HITS, null);
+    double misses = metric(CACHE_MISSES, null);
+    JsonObject b1 = page(b, null, 20);
+    cache.clear();
+    JsonObject b2 = page(b, b1.getString("nextCursor"), 20); // ranked afresh with B's first page excluded
+    assertThat(metric(CACHE_MISSES, null) - misses).as("both of B's pages rank").isEqualTo(2);
+    JsonObject a1 = page(a, null, 20);
+    JsonObject a2 = page(a, a1.getString("nextCursor"), 20);
+    assertThat(metric(CACHE_MISSES, null) - misses).as("A's first page ranks").isEqualTo(3);
+    assertThat(metric(CACHE_HITS, null) - hits).as("A's second page reuses A's ranking").isEqualTo(1);
+    assertThat(shown(a1)).hasSize(20).isEqualTo(shown(b1));
+    assertThat(shown(a1)).anySatisfy(e -> assertThat(e).contains(":similar:"));
+    assertThat(shown(a2)).hasSize(20).isEqualTo(shown(b2)).doesNotContainAnyElementsOf(shown(a1));
+    // a click folds into A's vector: the next page misses (another vector) and ranks with it
+    double vectorMisses = metric(CACHE_MISSES, "reason=\"vector\"");
+    send(a, new JsonArray().add(event("click", itemsOf.get(3).get(0))));
+    assertThat(vectors.get(Long.toString(idOf(a))).await(10, TimeUnit.SECONDS).vector()).isNotEqualTo(v.vector());
+    page(a, a2.getString("nextCursor"), 20);
+    assertThat(metric(CACHE_MISSES, "reason=\"vector\"") - vectorMisses).isEqualTo(1);
+    assertThat(metric(CACHE_HITS, null) - hits).isEqualTo(1);
   }
 
   @Test
@@ -710,6 +776,7 @@ class FeedTest {
       for (int attempt = 0; attempt < 10 && fellBack == null; attempt++) {
         double was = fallbacks();
         int stalledBefore = stalled.get();
+        stack.server().feed().service().candidateCache().clear(); // the page asks the ranking verticle
         long t0 = System.nanoTime();
         List<JsonObject> p = items(page(clusterUsers.get(attempt % CLUSTERS), null, 20));
         long ms = (System.nanoTime() - t0) / 1_000_000;

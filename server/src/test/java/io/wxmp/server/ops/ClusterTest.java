@@ -201,6 +201,8 @@ class ClusterTest {
     env.put("WXMP_RANKING_BACKEND", "cpu");
     // a loaded 2-core machine: a page waits this long for ranking before it is answered from trending
     env.put("WXMP_FEED_RANKING_TIMEOUT_MS", "1000");
+    // every page asks the ranking nodes (the planted users' repeated new feeds would reuse their cached rankings)
+    env.put("WXMP_FEED_CANDIDATE_CACHE_USERS", "0");
     NodeProcess node = NodeProcess.start(name, env, logs, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     nodes.add(node);
     return node;
