@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -117,8 +118,12 @@ public final class FeedBench {
 
       Result meMax = closedLoop(client, port, "/api/v1/me", tokens, concurrency, seconds);
       String feedBefore = metricsText(stack);
+      Map<String, long[]> redisBefore = RedisStats.on() ? RedisStats.commandstats(stack) : null;
       Result feedMax = closedLoop(client, port, "/api/v1/feed?limit=20", tokens, concurrency, seconds);
       String feedAfter = metricsText(stack);
+      if (RedisStats.on()) {
+        RedisStats.print("GET /feed saturation", redisBefore, RedisStats.commandstats(stack), feedMax.count());
+      }
       System.out.println();
       System.out.println("| endpoint | load | offered req/s | achieved req/s | p50 ms | p99 ms | errors |");
       System.out.println("|---|---|---|---|---|---|---|");
@@ -128,16 +133,27 @@ public final class FeedBench {
         double rate = f * feedMax.throughput();
         print("GET /me", String.format(Locale.ROOT, "%.0f %% of feed saturation", f * 100), rate,
             openLoop(vertx, client, port, "/api/v1/me", tokens, rate, seconds));
-        print("GET /feed", String.format(Locale.ROOT, "%.0f %% of feed saturation", f * 100), rate,
-            openLoop(vertx, client, port, "/api/v1/feed?limit=20", tokens, rate, seconds));
+        if (RedisStats.on() && f == fractions[0]) {
+          RedisStats.slowlogStart(stack);
+        }
+        Result feedOpen = openLoop(vertx, client, port, "/api/v1/feed?limit=20", tokens, rate, seconds);
+        print("GET /feed", String.format(Locale.ROOT, "%.0f %% of feed saturation", f * 100), rate, feedOpen);
+        if (RedisStats.on() && f == fractions[0]) {
+          RedisStats.slowlogPrint(stack, "GET /feed open loop", feedOpen.count());
+        }
       }
       System.out.printf("%nfeed / me saturation throughput: %.2f%n", feedMax.throughput() / meMax.throughput());
 
       // browsing: each virtual user opens a feed, follows nextCursor for two more pages, posts the impressions of
       // each page and a click every few pages (which folds into the user's vector: the next page ranks again)
       String browseBefore = metricsText(stack);
+      Map<String, long[]> redisBrowse = RedisStats.on() ? RedisStats.commandstats(stack) : null;
       Result browsing = browse(client, port, tokens, concurrency, seconds);
       String browseAfter = metricsText(stack);
+      if (RedisStats.on()) {
+        RedisStats.print("browsing (pages and their events' batches)", redisBrowse, RedisStats.commandstats(stack),
+            browsing.count());
+      }
       System.out.println();
       System.out.println("| GET /feed | load | pages/s | p50 ms | p99 ms | errors | candidate cache hits | "
           + "ranking queries per page | ranking µs per query |");
