@@ -22,32 +22,41 @@ public final class FeedCursor {
   private static final String PREFIX = "f:";
   /**
    * KEYS: served set. ARGV: ttl, need, number of sponsored ids, the sponsored ids, then the organic ids in order.
-   * Reply: per sponsored id the id or "" (not claimed), then the organic ids claimed, up to need in all.
+   * Reply: one flag per id looked at, in order: "1" claimed, "0" not (served before, a repeat, or past need); each
+   * sponsored id is looked at, the organic ones until need are claimed in all.
+   *
+   * <p>One SMISMEMBER (Redis 6.2+) for what was served before (none for a new feed), one SADD and one EXPIRE, not an
+   * SADD per id; and one string back, not one per id: a new feed's page cost Redis 11.9 µs so, 8.6 µs now (20 claimed
+   * of 2 + 40 ids, 6.2, unloaded; BENCHMARKS run 13).
    */
   private static final RedisScript CLAIM = new RedisScript("""
       local need = tonumber(ARGV[2])
-      local ns = tonumber(ARGV[3])
-      local out = {}
-      local taken = 0
-      for i = 4, 3 + ns do
-        if taken < need and redis.call('sadd', KEYS[1], ARGV[i]) == 1 then
-          out[#out + 1] = ARGV[i]
-          taken = taken + 1
-        else
-          out[#out + 1] = ''
-        end
-      end
-      for i = 4 + ns, #ARGV do
-        if taken >= need then break end
-        if redis.call('sadd', KEYS[1], ARGV[i]) == 1 then
-          out[#out + 1] = ARGV[i]
-          taken = taken + 1
-        end
-      end
+      local served = false
       if redis.call('exists', KEYS[1]) == 1 then
+        served = redis.call('smismember', KEYS[1], unpack(ARGV, 4))
+      end
+      local flags, add, picked = {}, {}, {}
+      local last = 3 + tonumber(ARGV[3])
+      for i = 4, #ARGV do
+        if #add >= need and i > last then
+          break
+        end
+        local id = ARGV[i]
+        if #add < need and not picked[id] and not (served and served[i - 3] == 1) then
+          picked[id] = true
+          add[#add + 1] = id
+          flags[i - 3] = '1'
+        else
+          flags[i - 3] = '0'
+        end
+      end
+      if #add > 0 then
+        redis.call('sadd', KEYS[1], unpack(add))
+      end
+      if #add > 0 or served then
         redis.call('expire', KEYS[1], ARGV[1])
       end
-      return out""");
+      return table.concat(flags)""");
 
   private final RedisAPI redis;
   private final long ttlSeconds;
@@ -76,6 +85,10 @@ public final class FeedCursor {
       throw badCursor();
     }
     return position.substring(PREFIX.length());
+  }
+
+  private static boolean claimed(String flags, int i) {
+    return i < flags.length() && flags.charAt(i) == '1';
   }
 
   static ApiException badCursor() {
@@ -109,14 +122,15 @@ public final class FeedCursor {
     args.addAll(sponsored);
     args.addAll(organic);
     return Redis.bounded(CLAIM.run(redis, List.of(key(userId, feedId)), args)).map((Response r) -> {
-      List<Boolean> s = new ArrayList<>();
-      List<String> o = new ArrayList<>();
-      int i = 0;
-      for (Response x : r) {
-        if (i++ < sponsored.size()) {
-          s.add(!x.toString().isEmpty());
-        } else {
-          o.add(x.toString());
+      String flags = r.toString();
+      List<Boolean> s = new ArrayList<>(sponsored.size());
+      for (int i = 0; i < sponsored.size(); i++) {
+        s.add(claimed(flags, i));
+      }
+      List<String> o = new ArrayList<>(Math.min(need, organic.size()));
+      for (int i = 0; i < organic.size(); i++) {
+        if (claimed(flags, sponsored.size() + i)) {
+          o.add(organic.get(i));
         }
       }
       return new Claimed(s, o);

@@ -10,6 +10,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import io.wxmp.handlers.admin.Passwords;
 import io.wxmp.handlers.common.Paging;
+import io.wxmp.handlers.feed.FeedCursor;
 import io.wxmp.handlers.feed.FeedExperiments;
 import io.wxmp.handlers.feed.FeedParams;
 import io.wxmp.handlers.feed.FeedToken;
@@ -247,6 +248,41 @@ class FeedTest {
     String unknown = Paging.encode("f:" + FeedToken.newTokenId());
     assertThat(stack.api.get("/api/v1/feed?limit=5&cursor=" + unknown, owner).status()).isEqualTo(400);
     assertThat(page(owner, cursor, 5).getJsonArray("items")).isNotEmpty();
+  }
+
+  /** The claim script on its own: each id once per feed, sponsored ones first, organic ones in order up to need. */
+  @Test
+  void aClaimTakesEachIdOnceSponsoredFirstThenOrganicUpToTheNeed() throws Exception {
+    io.vertx.redis.client.Redis client = stack.redisClient();
+    try {
+      FeedCursor cursors = new FeedCursor(io.vertx.redis.client.RedisAPI.api(client), 600);
+      String user = Long.toString(System.nanoTime());
+      String feed = FeedToken.newTokenId();
+      // a new feed: "1" is taken as sponsored, so not again as organic; the repeated "2" counts once; need 3 stops it
+      FeedCursor.Claimed first = cursors.claim(user, feed, 3, List.of("9", "1"), List.of("1", "2", "2", "3", "4"))
+          .await(10, TimeUnit.SECONDS);
+      assertThat(first.sponsored()).containsExactly(true, true);
+      assertThat(first.organic()).containsExactly("2");
+      // the same feed again: what it served is passed over, sponsored or organic; past the need a sponsored id is not
+      FeedCursor.Claimed second = cursors.claim(user, feed, 3, List.of("2", "7", "8", "6", "5"),
+          List.of("9", "3", "4", "5")).await(10, TimeUnit.SECONDS);
+      assertThat(second.sponsored()).containsExactly(false, true, true, true, false);
+      assertThat(second.organic()).isEmpty();
+      FeedCursor.Claimed third = cursors.claim(user, feed, 5, List.of(), List.of("9", "3", "4", "5"))
+          .await(10, TimeUnit.SECONDS);
+      assertThat(third.organic()).containsExactly("3", "4", "5");
+      assertThat(cursors.served(user, feed).await(10, TimeUnit.SECONDS))
+          .containsExactlyInAnyOrder("9", "1", "2", "7", "8", "6", "3", "4", "5");
+      // nothing left to claim: the feed's lifetime is still renewed
+      io.vertx.redis.client.RedisAPI api = io.vertx.redis.client.RedisAPI.api(client);
+      String key = "wxmp:{u:" + user + "}:feed:" + feed;
+      api.expire(List.of(key, "100")).await(10, TimeUnit.SECONDS);
+      assertThat(cursors.claim(user, feed, 2, List.of("1"), List.of("2")).await(10, TimeUnit.SECONDS).organic())
+          .isEmpty();
+      assertThat(api.ttl(key).await(10, TimeUnit.SECONDS).toLong()).isGreaterThan(100);
+    } finally {
+      client.close();
+    }
   }
 
   @Test
