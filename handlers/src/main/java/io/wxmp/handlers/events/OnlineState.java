@@ -73,21 +73,29 @@ public final class OnlineState {
 
   /**
    * Lua for the scripts below: {@code unclicked}, the flat list (item, impressions since its last engagement, ...)
-   * from KEYS[1] imp and KEYS[2] eng, counting impressions at or after ARGV[1].
+   * from KEYS[1] imp and KEYS[2] eng, counting impressions at or after ARGV[1]. The engagements are read in one range
+   * (only those at or after ARGV[1] can be later than an impression counted), not one ZSCORE per impression: a user
+   * with 300 impressions cost Redis 496 µs a page that way, 227 µs so (6.2, unloaded; BENCHMARKS run 13).
    */
   private static final String UNCLICKED_LUA = """
       local imps = redis.call('zrangebyscore', KEYS[1], ARGV[1], '+inf', 'WITHSCORES')
       local counts, order = {}, {}
-      for i = 1, #imps, 2 do
-        local member, at = imps[i], tonumber(imps[i + 1])
-        local item = string.match(member, '^(.*):[^:]*$')
-        local engaged = tonumber(redis.call('zscore', KEYS[2], item) or '-1')
-        if at > engaged then
-          if not counts[item] then
-            counts[item] = 0
-            order[#order + 1] = item
+      if #imps > 0 then
+        local engaged = {}
+        local engs = redis.call('zrangebyscore', KEYS[2], ARGV[1], '+inf', 'WITHSCORES')
+        for i = 1, #engs, 2 do
+          engaged[engs[i]] = tonumber(engs[i + 1])
+        end
+        for i = 1, #imps, 2 do
+          local member, at = imps[i], tonumber(imps[i + 1])
+          local item = string.match(member, '^(.*):[^:]*$')
+          if at > (engaged[item] or -1) then
+            if not counts[item] then
+              counts[item] = 0
+              order[#order + 1] = item
+            end
+            counts[item] = counts[item] + 1
           end
-          counts[item] = counts[item] + 1
         end
       end
       local unclicked = {}
