@@ -205,7 +205,8 @@ public final class Budgets {
    * Reserves up to {@code places} slots for the user among {@code ranked} (best first, one per item), in one script
    * call in the common case: another only when a candidate's spend or the user's cap must be loaded from the ledger
    * first, or when the first {@link #batch} candidates could not fill the places. The first call also checks that
-   * the campaigns' version is still {@code version}; if it moved, nothing is reserved and the answer is stale.
+   * the campaigns' version is still {@code version}; if it moved, nothing is reserved and the answer is stale. With
+   * no candidate that check is all there is to do, and a plain GET of the version does it.
    */
   public Future<Reserved> reservePage(String version, List<Campaign> ranked, long userId, int places) {
     return reservePage(version, ranked, userId, places, 0, new ArrayList<>(), new HashSet<>(), new HashMap<>(), 0);
@@ -221,8 +222,11 @@ public final class Budgets {
         batch.add(c);
       }
     }
-    if (calls > 0 && batch.isEmpty()) {
-      return Future.succeededFuture(new Reserved(false, taken));
+    if (batch.isEmpty()) {
+      // nothing to reserve (no campaign runs, or none is for this user): the page still learns whether its copy of
+      // the campaigns is behind (one that started a moment ago would be missing), with a GET rather than the script
+      return calls > 0 ? Future.succeededFuture(new Reserved(false, taken))
+          : version(redis).map(now -> new Reserved(!now.equals(version), taken));
     }
     int end = next;
     Instant now = clock.instant();

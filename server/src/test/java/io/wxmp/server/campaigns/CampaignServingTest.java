@@ -244,6 +244,35 @@ class CampaignServingTest {
     assertThat(serves(fill(two, ask(newUser())), c)).isTrue();
   }
 
+  /**
+   * A page with nothing to reserve checks the campaigns' version with a plain GET instead of the reservation script:
+   * a campaign started (on another server: the stack's API) a moment after such pages is served by the next page.
+   */
+  @Test
+  void aCampaignStartedAMomentAgoIsServedByServersThatHadNothingToReserve() {
+    Instant old = clock.instant().minus(Duration.ofDays(30));
+    // no campaign runs
+    assertThat(fill(one, ask(newUser()))).isEmpty();
+    assertThat(fill(two, ask(newUser()))).isEmpty();
+    String c = campaign("cpm", 1_000, 10_000, 10_000);
+    assertThat(serves(fill(one, ask(newUser())), c)).isTrue();
+    assertThat(serves(fill(two, ask(newUser())), c)).isTrue();
+
+    // campaigns run, none for this user (a tag they do not have)
+    CampaignFixtures.endCampaigns(stack, "id = $1", Tuple.of(Long.parseLong(c)));
+    String tea = campaign(CampaignFixtures.campaignBody(CampaignFixtures.publishedItem(stack, merchant, List.of()),
+        "cpm", 900, 10_000, 10_000).put("targeting", new JsonObject().put("tags", new JsonArray().add("tea"))));
+    assertThat(fill(one, ask(newUser(), true, Set.of("coffee"), old))).isEmpty();
+    assertThat(fill(two, ask(newUser(), true, Set.of("coffee"), old))).isEmpty();
+    String coffee = campaign(CampaignFixtures.campaignBody(CampaignFixtures.publishedItem(stack, merchant, List.of()),
+        "cpm", 800, 10_000, 10_000).put("targeting", new JsonObject().put("tags", new JsonArray().add("coffee"))));
+    for (Instance at : List.of(two, one)) {
+      List<SponsoredSlots.Entry> page = fill(at, ask(newUser(), true, Set.of("coffee"), old));
+      assertThat(page).extracting(SponsoredSlots.Entry::campaignId).containsExactly(coffee);
+      assertThat(serves(page, tea)).isFalse();
+    }
+  }
+
   @Test
   void aSuspendedMerchantsCampaignLeavesTheFeedUntilReactivated() {
     TestStack.Merchant shop = stack.newMerchant();
