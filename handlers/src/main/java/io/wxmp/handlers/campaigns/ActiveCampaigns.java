@@ -1,9 +1,8 @@
 package io.wxmp.handlers.campaigns;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -59,11 +58,17 @@ final class ActiveCampaigns {
     this.ttlNanos = ttlMs * 1_000_000;
   }
 
-  /** The copy, read again first when it is too old (or the clock went back before it). */
+  /**
+   * The copy, read again first when it is too old (or the clock went back before it). The answer belongs to the
+   * caller's context where there is one: a timeout set on what a page composes onto it then runs on the page's own
+   * event loop, where a future of no context has it scheduled and cancelled on Netty's global executor thread (two
+   * hand-offs to another thread per page).
+   */
   Future<Snapshot> current() {
     Snapshot s = snapshot;
     if (s != null && System.nanoTime() - s.readAtNanos() < ttlNanos && !clock.instant().isBefore(s.readFor())) {
-      return Future.succeededFuture(s);
+      ContextInternal here = ContextInternal.current();
+      return here == null ? Future.succeededFuture(s) : here.succeededFuture(s);
     }
     return read(s);
   }
@@ -108,11 +113,11 @@ final class ActiveCampaigns {
   }
 
   private static <T> Future<T> onCallersContext(Future<T> shared) {
-    Context here = Vertx.currentContext();
+    ContextInternal here = ContextInternal.current();
     if (here == null) {
       return shared;
     }
-    Promise<T> back = Promise.promise();
+    Promise<T> back = here.promise();
     shared.onComplete(ar -> here.runOnContext(v -> back.handle(ar)));
     return back.future();
   }
