@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * stale an answer can be should an invalidation itself fail (Redis down between the commit and the script).
  * Nothing secret is cached: the answer has no token, no {@code session_key}, no phone number.
  *
+ * <p>The same hash carries the feed's user state in {@code f} (personalised, joined, owned items, memberships with
+ * their end: see {@code FeedUsers}), read with a page's session and stored under the same rules ({@link #feedRead},
+ * {@link #putFeed}): every writer of what it holds (PATCH /me, settlements, erasure) already writes this hash, and a
+ * write drops {@code f} with {@code d}.
+ *
  * <p>Redis failing here never fails a request: a read that fails is a miss (PostgreSQL answers), a store or an
  * invalidation that fails is logged (once per kind per {@link FailureLog#WINDOW_MS}).
  */
@@ -37,7 +42,7 @@ public final class ProfileCache {
   public static final long TTL_SECONDS = 600;
   private static final String PREFIX = "wxmp:me:{";
   /** The generation of a hash that has none yet; answers it (KEYS[1]; ARGV: a random start, the TTL). */
-  private static final RedisScript BEGIN = new RedisScript("""
+  static final RedisScript BEGIN = new RedisScript("""
       local g = redis.call('hget', KEYS[1], 'g')
       if not g then
         g = ARGV[1]
@@ -62,7 +67,7 @@ public final class ProfileCache {
    * until it ends or at most ARGV[5] ms after ARGV[4], now in ms, so a count left over by a writer that crashed is
    * dropped once its hold has passed; -1 when one ends ({@link #endWrite})).
    */
-  private static final RedisScript WRITE = new RedisScript("""
+  static final RedisScript WRITE = new RedisScript("""
       local writers = tonumber(ARGV[3])
       if writers == 1 then
         local now = tonumber(ARGV[4])
@@ -78,14 +83,22 @@ public final class ProfileCache {
       else
         redis.call('hset', KEYS[1], 'g', ARGV[1])
       end
-      redis.call('hdel', KEYS[1], 'd', 'u')
+      redis.call('hdel', KEYS[1], 'd', 'u', 'f')
       redis.call('expire', KEYS[1], ARGV[2])
+      return 1""");
+  /** {@link #STORE} for the feed's user state {@code f} (ARGV: generation, state, TTL, now in ms). */
+  private static final RedisScript STORE_FEED = new RedisScript("""
+      if redis.call('hget', KEYS[1], 'g') ~= ARGV[1] then return 0 end
+      if tonumber(redis.call('hget', KEYS[1], 'w') or '0') > 0
+          and tonumber(redis.call('hget', KEYS[1], 'b') or '0') > tonumber(ARGV[4]) then return 0 end
+      redis.call('hset', KEYS[1], 'f', ARGV[2])
+      redis.call('expire', KEYS[1], ARGV[3])
       return 1""");
   /**
    * How long a {@link #beginWrite} holds the cache off at most: longer than any transaction it is called in (the
    * pool's deadlines are seconds), short enough that a writer that crashed before {@link #endWrite} costs little.
    */
-  static final long WRITE_HOLD_MS = 60_000;
+  public static final long WRITE_HOLD_MS = 60_000;
 
   private final RedisAPI redis;
   private final String ttl = Long.toString(TTL_SECONDS);
@@ -115,6 +128,56 @@ public final class ProfileCache {
   public Future<Lookup> get(long userId) {
     return Redis.bounded(redis.hmget(List.of(key(userId), "d", "u", "g", "w", "b"))).compose(r -> lookup(userId, r))
         .otherwise(ProfileCache::unavailable);
+  }
+
+  /** The read of the feed's user state, for a page that sends it with its session ({@link #feedGet(long, Response)}). */
+  public Request feedRead(long userId) {
+    return Request.cmd(Command.HMGET).arg(key(userId)).arg("f").arg("g").arg("w").arg("b");
+  }
+
+  /** The feed's user state ({@link Lookup#answer}) or the generation to store it at; never fails. */
+  public Future<Lookup> feedGet(long userId) {
+    return Redis.bounded(redis.hmget(List.of(key(userId), "f", "g", "w", "b")))
+        .compose(r -> feedLookup(userId, r)).otherwise(ProfileCache::unavailable);
+  }
+
+  /** What {@link #feedRead}'s reply means; never fails. */
+  public Future<Lookup> feedGet(long userId, Response read) {
+    return feedLookup(userId, read).otherwise(ProfileCache::unavailable);
+  }
+
+  private Future<Lookup> feedLookup(long userId, Response r) {
+    if (r == null || r.type() != ResponseType.MULTI) {
+      return Future.failedFuture(new IllegalStateException("HMGET answered " + r));
+    }
+    if (writing(string(r.get(2)), string(r.get(3)))) {
+      return Future.succeededFuture(UNAVAILABLE);
+    }
+    String state = string(r.get(0));
+    String generation = string(r.get(1));
+    if (state != null || generation != null) {
+      return Future.succeededFuture(new Lookup(state, generation));
+    }
+    return Redis.bounded(BEGIN.run(redis, List.of(key(userId)), List.of(randomStart(), ttl)))
+        .map(g -> new Lookup(null, g.toString()));
+  }
+
+  /**
+   * Stores the feed's user state read from PostgreSQL after {@link #feedGet} gave {@code generation} (the rules of
+   * {@link #put}); true when stored.
+   */
+  public Future<Boolean> putFeed(long userId, String generation, String state) {
+    if (generation == null) {
+      return Future.succeededFuture(false);
+    }
+    return Redis.bounded(STORE_FEED.run(redis, List.of(key(userId)), List.of(generation, state, ttl,
+            Long.toString(System.currentTimeMillis()))))
+        .map(r -> r.toInteger() == 1)
+        .otherwise(failure -> {
+          FailureLog.once("profile-cache-store", more -> log.warn("feed user state not cached: {} ({} more like it)",
+              failure.toString(), more));
+          return false;
+        });
   }
 
   /** What {@link #read}'s reply means; never fails. */
@@ -207,7 +270,7 @@ public final class ProfileCache {
         });
   }
 
-  private static boolean writing(String writers, String untilMs) {
+  static boolean writing(String writers, String untilMs) {
     return writers != null && Long.parseLong(writers) > 0 && untilMs != null
         && Long.parseLong(untilMs) > System.currentTimeMillis();
   }
@@ -223,7 +286,7 @@ public final class ProfileCache {
   }
 
   /** Far below Long.MAX_VALUE, so HINCRBY never overflows. */
-  private static String randomStart() {
+  static String randomStart() {
     return Long.toString(ThreadLocalRandom.current().nextLong(1L << 52));
   }
 }

@@ -154,6 +154,38 @@ public final class Sessions {
             : Future.succeededFuture(new UserAnd(known, replies.get(1))));
   }
 
+  /** A user token's principal and the replies of {@link #userAndAll}'s extra reads (null when not sent with it). */
+  public record UserAndAll(UserPrincipal user, List<Response> also) {}
+
+  /**
+   * {@link #userAnd} with several reads (of any slots: a pipelined batch is not a transaction) sent with the
+   * session's; their replies in the order given. Should the batch fail, the session is read alone (the extra reads'
+   * replies null), so a failing extra read never fails the request.
+   */
+  public Future<UserAndAll> userAndAll(String token, LongFunction<List<Request>> also) {
+    if (token == null || token.length() < 20 || token.length() > 100) {
+      return Future.failedFuture(ApiException.unauthorized());
+    }
+    String digest = digest(token);
+    UserPrincipal known = batches == null ? null : owners.getIfPresent(digest);
+    if (known == null) {
+      return user(token).map(user -> {
+        owners.put(digest, user);
+        return new UserAndAll(user, null);
+      });
+    }
+    List<Request> reads = also.apply(known.userId());
+    List<Request> batch = new ArrayList<>(reads.size() + 1);
+    batch.add(Request.cmd(Command.GET).arg(USER_PREFIX + digest));
+    batch.addAll(reads);
+    return Redis.bounded(batches.batch(batch))
+        .compose(replies -> replies.get(0) == null
+            ? Future.failedFuture(ApiException.unauthorized())
+            : Future.succeededFuture(new UserAndAll(known, replies.subList(1, replies.size()))),
+            // a batch fails as a whole when one read does (a wrong type, a script error): the session alone then
+            failure -> user(token).map(user -> new UserAndAll(user, null)));
+  }
+
   public Future<MerchantPrincipal> merchant(String token) {
     return lookup(MERCHANT_PREFIX, token)
         .map(v -> new MerchantPrincipal(v.getLong("aid"), v.getLong("mid"), Role.fromWire(v.getString("role")),

@@ -1,6 +1,8 @@
 package io.wxmp.handlers.feed;
 
 import io.vertx.core.Future;
+import io.wxmp.handlers.common.CatalogueGeneration;
+import io.wxmp.handlers.common.ProfileCache;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -13,13 +15,15 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
  * This server's in-memory copy of the items users may be shown: published items of active merchants. Refreshed from
  * PostgreSQL by {@link #refresh()} (incrementally by {@code updated_at}, fully every {@link #FULL_EVERY} refreshes),
- * read lock-free through an immutable {@link Snapshot}. Pages still check eligibility in PostgreSQL before serving, so
- * a suspension or an unpublish between two refreshes never reaches a user.
+ * read lock-free through an immutable {@link Snapshot}. A page serves from the snapshot only while the catalogue's
+ * {@link CatalogueGeneration} is the one the snapshot was read at; otherwise it checks its items in PostgreSQL
+ * ({@link #eligibleNow}), so a suspension or an unpublish between two refreshes never reaches a user.
  */
 public final class Catalogue {
   static final int FULL_EVERY = 30;
@@ -47,13 +51,31 @@ public final class Catalogue {
       SELECT i.id FROM items i JOIN merchants m ON m.id = i.merchant_id
       WHERE i.id = ANY($1) AND i.status = 'published' AND m.status = 'active'""";
 
-  /** An immutable view: eligible items by id, newest first, and by tag. */
+  /**
+   * An immutable view: eligible items by id, newest first, and by tag. {@code readAt}: the {@link CatalogueGeneration}
+   * it holds every commit of (null: none, pages check in PostgreSQL).
+   */
   public record Snapshot(Map<Long, CatalogueItem> items, List<CatalogueItem> newestFirst,
-      Map<String, List<CatalogueItem>> byTag, Set<Long> inactiveMerchants, long generation, ItemsById byId) {
-    /** {@code items} indexed by id (a page's lookups go there: no boxing). */
+      Map<String, List<CatalogueItem>> byTag, Set<Long> inactiveMerchants, long generation, String readAt,
+      ItemsById byId) {
+    /** {@code items} indexed by id (a page's lookups go there: no boxing); read at no generation. */
     public Snapshot(Map<Long, CatalogueItem> items, List<CatalogueItem> newestFirst,
         Map<String, List<CatalogueItem>> byTag, Set<Long> inactiveMerchants, long generation) {
-      this(items, newestFirst, byTag, inactiveMerchants, generation, new ItemsById(items));
+      this(items, newestFirst, byTag, inactiveMerchants, generation, null);
+    }
+
+    public Snapshot(Map<Long, CatalogueItem> items, List<CatalogueItem> newestFirst,
+        Map<String, List<CatalogueItem>> byTag, Set<Long> inactiveMerchants, long generation, String readAt) {
+      this(items, newestFirst, byTag, inactiveMerchants, generation, readAt, new ItemsById(items));
+    }
+
+    /** Whether a page that read {@code current} may serve from this snapshot without checking PostgreSQL. */
+    public boolean currentAt(String current) {
+      return readAt != null && readAt.equals(current);
+    }
+
+    Snapshot readAt(String at) {
+      return new Snapshot(items, newestFirst, byTag, inactiveMerchants, generation, at, byId);
     }
 
     public boolean eligible(long itemId) {
@@ -66,13 +88,20 @@ public final class Catalogue {
   }
 
   private final Pool pg;
-  private volatile Snapshot snapshot = build(new HashMap<>(), Set.of(), 0);
+  /** Null: no generation (every page checks in PostgreSQL). */
+  private final CatalogueGeneration generations;
+  private volatile Snapshot snapshot = build(new HashMap<>(), Set.of(), 0, null);
   /** The database's clock at the start of the previous refresh; null: the next one reads everything. */
   private Instant since;
   private int refreshes;
 
   public Catalogue(Pool pg) {
+    this(pg, null);
+  }
+
+  public Catalogue(Pool pg, CatalogueGeneration generations) {
     this.pg = pg;
+    this.generations = generations;
   }
 
   public Snapshot snapshot() {
@@ -86,34 +115,47 @@ public final class Catalogue {
    * clock minus {@link #OVERLAP_MS} (so an idle catalogue costs a few rows per refresh, not the whole last bulk
    * change again and again). Only rows that differ from the snapshot copy its map; an unchanged catalogue keeps its
    * snapshot without touching the other items.
+   *
+   * <p>Before all that, the {@link CatalogueGeneration} (null while a write is in flight): the snapshot holds every
+   * commit made before it was read. While a write is in flight, the next refresh reads from
+   * {@link ProfileCache#WRITE_HOLD_MS} before this one's clock, so that write's rows are read whenever it commits.
    */
   public synchronized Future<Boolean> refresh() {
     boolean full = since == null || refreshes++ % FULL_EVERY == 0;
     Instant from = since;
-    return pg.query(CLOCK_AND_MERCHANTS).execute().compose(clock -> {
+    Future<String> generation = generations == null ? Future.succeededFuture() : generations.beforeRefresh();
+    return generation.compose(at -> pg.query(CLOCK_AND_MERCHANTS).execute().compose(clock -> {
       Row c = clock.iterator().next();
       Instant dbNow = c.getOffsetDateTime("now").toInstant();
       Long[] ids = c.getArrayOfLongs("inactive");
       Set<Long> inactive = new HashSet<>(ids == null ? List.of() : Arrays.asList(ids));
       if (full) {
-        return all(Long.MIN_VALUE, inactive, new HashMap<>()).map(items -> applyFull(items, inactive, dbNow));
+        return all(Long.MIN_VALUE, inactive, new HashMap<>()).map(items -> applyFull(items, inactive, dbNow, at));
       }
       return pg.preparedQuery(CHANGED).execute(Tuple.of(OffsetDateTime.ofInstant(from.minusMillis(OVERLAP_MS),
-          java.time.ZoneOffset.UTC))).map(rs -> apply(list(rs), inactive, dbNow));
-    });
+          java.time.ZoneOffset.UTC))).map(rs -> apply(list(rs), inactive, dbNow, at));
+    }));
   }
 
-  private synchronized boolean applyFull(Map<Long, CatalogueItem> items, Set<Long> inactiveNow, Instant dbNow) {
+  /** Where the next incremental refresh reads from: see {@link #refresh}. */
+  private static Instant next(Instant dbNow, String at) {
+    return at != null ? dbNow : dbNow.minusMillis(ProfileCache.WRITE_HOLD_MS);
+  }
+
+  private synchronized boolean applyFull(Map<Long, CatalogueItem> items, Set<Long> inactiveNow, Instant dbNow,
+      String at) {
     Snapshot before = snapshot;
-    since = dbNow;
+    since = next(dbNow, at);
     boolean changed = !items.equals(before.items()) || !inactiveNow.equals(before.inactiveMerchants());
     if (changed) {
-      snapshot = build(items, inactiveNow, before.generation() + 1);
+      snapshot = build(items, inactiveNow, before.generation() + 1, at);
+    } else if (!Objects.equals(before.readAt(), at)) {
+      snapshot = before.readAt(at);
     }
     return changed;
   }
 
-  private synchronized boolean apply(List<Row> rows, Set<Long> inactiveNow, Instant dbNow) {
+  private synchronized boolean apply(List<Row> rows, Set<Long> inactiveNow, Instant dbNow, String at) {
     Snapshot before = snapshot;
     Map<Long, CatalogueItem> items = null; // copied from the snapshot at the first real difference
     for (Row r : rows) {
@@ -136,10 +178,13 @@ public final class Catalogue {
     }
     // A merchant that came back has items that did not change: the next refresh fetches everything.
     boolean reactivated = !inactiveNow.containsAll(before.inactiveMerchants());
-    since = reactivated ? null : dbNow;
+    since = reactivated ? null : next(dbNow, at);
     boolean changed = items != null || !inactiveNow.equals(before.inactiveMerchants());
     if (changed) {
-      snapshot = build(items != null ? items : new HashMap<>(before.items()), inactiveNow, before.generation() + 1);
+      snapshot = build(items != null ? items : new HashMap<>(before.items()), inactiveNow, before.generation() + 1,
+          at);
+    } else if (!Objects.equals(before.readAt(), at)) {
+      snapshot = before.readAt(at);
     }
     return changed;
   }
@@ -157,7 +202,7 @@ public final class Catalogue {
     });
   }
 
-  private static Snapshot build(Map<Long, CatalogueItem> items, Set<Long> inactive, long generation) {
+  private static Snapshot build(Map<Long, CatalogueItem> items, Set<Long> inactive, long generation, String at) {
     List<CatalogueItem> newest = new ArrayList<>(items.values());
     newest.sort(Comparator.comparing(CatalogueItem::createdAt).reversed()
         .thenComparing(Comparator.comparingLong(CatalogueItem::id).reversed()));
@@ -167,7 +212,7 @@ public final class Catalogue {
         byTag.computeIfAbsent(t, k -> new ArrayList<>()).add(i);
       }
     }
-    return new Snapshot(Map.copyOf(items), List.copyOf(newest), Map.copyOf(byTag), Set.copyOf(inactive), generation);
+    return new Snapshot(Map.copyOf(items), List.copyOf(newest), Map.copyOf(byTag), Set.copyOf(inactive), generation, at);
   }
 
   /**

@@ -7,6 +7,8 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
 import io.wxmp.gpu.RankingClient;
+import io.wxmp.handlers.common.CatalogueGeneration;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.events.EventListener;
 import io.wxmp.handlers.events.EventWeights;
 import io.wxmp.handlers.events.OnlineState;
@@ -44,6 +46,7 @@ public final class Feed {
   private final UserVectors userVectors;
   private final WorkerExecutor training;
   private final ServingRefresh refresher;
+  private final CatalogueGeneration generation;
   private long trainTimer = -1;
 
   public Feed(Vertx vertx, Pool pg, RedisAPI redis, RankingClient ranking, OnlineState online, EventWeights weights,
@@ -61,7 +64,8 @@ public final class Feed {
     this.vertx = vertx;
     this.config = config;
     this.pg = pg;
-    this.catalogue = new Catalogue(pg);
+    this.generation = new CatalogueGeneration(redis);
+    this.catalogue = new Catalogue(pg, generation);
     this.store = new ModelStore(pg);
     this.repo = new FeedRepository(pg);
     this.compute = vertx.createSharedWorkerExecutor("feed-model", 1, 10, TimeUnit.MINUTES);
@@ -74,6 +78,7 @@ public final class Feed {
     });
     UserVectors vectors = new UserVectors(redis);
     this.service = new FeedService(config.page(), catalogue, serving, ranking, online, vectors, store, repo,
+        new FeedUsers(repo, new ProfileCache(redis)), refresher::refresh,
         new FeedCursor(redis, config.cursorTtlSec()), tokenKey, sponsored, experiments, metrics);
     this.foldIn = new FoldInListener(serving, online, vectors, metrics);
     this.userVectors = vectors;
@@ -115,6 +120,11 @@ public final class Feed {
 
   public Catalogue catalogue() {
     return catalogue;
+  }
+
+  /** The generation pages compare their catalogue copy's with. */
+  public CatalogueGeneration generation() {
+    return generation;
   }
 
   public ModelServing serving() {

@@ -7,8 +7,10 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** SQL the feed reads per request: the user's flags and ownership, the catalogue pages, what the user owns. */
@@ -19,7 +21,10 @@ public final class FeedRepository {
   private static final String USER = """
       SELECT u.personalised, u.created_at,
              ARRAY(SELECT e.item_id FROM entitlements e WHERE e.user_id = u.id AND e.revoked_at IS NULL) AS owned,
-             ARRAY(SELECT m.merchant_id FROM memberships m WHERE m.user_id = u.id AND m.member_until > now()) AS member_of
+             ARRAY(SELECT m.merchant_id FROM memberships m WHERE m.user_id = u.id AND m.member_until > now()
+                   ORDER BY m.merchant_id) AS member_of,
+             ARRAY(SELECT (extract(epoch FROM m.member_until) * 1000)::bigint FROM memberships m
+                   WHERE m.user_id = u.id AND m.member_until > now() ORDER BY m.merchant_id) AS member_until
       FROM users u WHERE u.id = $1""";
   private static final String ITEMS = """
       SELECT i.id, i.merchant_id, i.kind, i.title, i.summary, i.cover_url, i.tags, i.price_fen, i.created_at
@@ -54,6 +59,22 @@ public final class FeedRepository {
   /** The user's flags and ownership, as a page needs them. */
   public record UserState(boolean personalised, Instant joinedAt, Set<Long> owned, Set<Long> memberOf) {}
 
+  /**
+   * What {@link UserState} is made of, kept as read (a feed page's copy in Redis, see {@link FeedUsers}): the
+   * memberships with their ends in epoch ms, so one that runs out drops at the time it is read.
+   */
+  public record UserRow(boolean personalised, Instant joinedAt, Set<Long> owned, Map<Long, Long> memberUntilMs) {
+    public UserState state(long nowMs) {
+      Set<Long> memberOf = new HashSet<>();
+      memberUntilMs.forEach((merchant, until) -> {
+        if (until > nowMs) {
+          memberOf.add(merchant);
+        }
+      });
+      return new UserState(personalised, joinedAt, owned, memberOf);
+    }
+  }
+
   /** One owned item with how and since when. */
   public record Owned(CatalogueItem item, String source, OffsetDateTime since) {}
 
@@ -65,13 +86,24 @@ public final class FeedRepository {
 
   /** Null when the user no longer exists. */
   public Future<UserState> user(long userId) {
+    return userRow(userId).map(r -> r == null ? null : r.state(System.currentTimeMillis()));
+  }
+
+  /** Null when the user no longer exists. */
+  public Future<UserRow> userRow(long userId) {
     return pg.preparedQuery(USER).execute(Tuple.of(userId)).map(rs -> {
       if (rs.size() == 0) {
         return null;
       }
       Row r = rs.iterator().next();
-      return new UserState(r.getBoolean("personalised"), r.getOffsetDateTime("created_at").toInstant(),
-          longs(r.getArrayOfLongs("owned")), longs(r.getArrayOfLongs("member_of")));
+      Long[] merchants = r.getArrayOfLongs("member_of");
+      Long[] until = r.getArrayOfLongs("member_until");
+      Map<Long, Long> memberUntil = new HashMap<>();
+      for (int i = 0; merchants != null && until != null && i < Math.min(merchants.length, until.length); i++) {
+        memberUntil.put(merchants[i], until[i]);
+      }
+      return new UserRow(r.getBoolean("personalised"), r.getOffsetDateTime("created_at").toInstant(),
+          longs(r.getArrayOfLongs("owned")), memberUntil);
     });
   }
 

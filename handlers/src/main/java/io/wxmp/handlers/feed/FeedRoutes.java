@@ -6,11 +6,15 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Authenticate;
+import io.wxmp.handlers.common.CatalogueGeneration;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Json;
 import io.wxmp.handlers.common.Paging;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.common.Respond;
+import io.wxmp.handlers.common.UserPrincipal;
 import io.wxmp.handlers.items.Item;
+import java.util.List;
 
 /**
  * {@code GET /feed}, the user catalogue {@code GET /items} and {@code GET /me/items}, and the operators'
@@ -18,16 +22,19 @@ import io.wxmp.handlers.items.Item;
  */
 public final class FeedRoutes {
   private final Feed feed;
+  private final Deps deps;
 
-  private FeedRoutes(Feed feed) {
+  private FeedRoutes(Feed feed, Deps deps) {
     this.feed = feed;
+    this.deps = deps;
   }
 
   public static Router create(Deps deps, Feed feed) {
-    FeedRoutes routes = new FeedRoutes(feed);
+    FeedRoutes routes = new FeedRoutes(feed, deps);
     Router router = Router.router(deps.vertx());
     var users = Authenticate.users(deps.sessions());
-    router.get("/feed").handler(users).handler(Respond.encodedJson(routes::feedPage));
+    // authenticates itself: the session, the user's cached feed state and the catalogue generation in one round trip
+    router.get("/feed").handler(Respond.encodedJson(routes::feedPage));
     router.get("/items").handler(users).handler(Respond.json(routes::catalogue));
     router.get("/me/items").handler(users).handler(Respond.json(routes::owned));
     router.post("/platform/feed/train").handler(routes::train);
@@ -35,10 +42,26 @@ public final class FeedRoutes {
     return router;
   }
 
-  /** The page as JSON text, written without a JsonObject (FeedService.render). */
+  /**
+   * The page as JSON text, written without a JsonObject (FeedService.render). The page's reads that need no
+   * PostgreSQL go with the session's (when this server knows the token's owner; else right after it): the user's feed
+   * state from the {@link ProfileCache} hash and the {@link CatalogueGeneration}.
+   */
   Future<String> feedPage(RoutingContext ctx) {
-    Paging paging = Paging.of(ctx);
-    return feed.service().page(Authenticate.user(ctx).userId(), paging.limit(), paging.cursor());
+    String token = Authenticate.bearer(ctx);
+    ProfileCache profiles = deps.profiles();
+    return deps.sessions().userAndAll(token, id -> List.of(profiles.feedRead(id), CatalogueGeneration.read()))
+        .compose(found -> {
+          UserPrincipal user = found.user();
+          Authenticate.remember(ctx, user, token);
+          Paging paging = Paging.of(ctx);
+          long id = user.userId();
+          boolean sent = found.also() != null;
+          Future<ProfileCache.Lookup> cached = sent ? profiles.feedGet(id, found.also().get(0)) : profiles.feedGet(id);
+          Future<String> at = sent ? Future.succeededFuture(CatalogueGeneration.current(found.also().get(1)))
+              : feed.generation().current();
+          return feed.service().page(id, paging.limit(), paging.cursor(), cached, at);
+        });
   }
 
   Future<JsonObject> catalogue(RoutingContext ctx) {

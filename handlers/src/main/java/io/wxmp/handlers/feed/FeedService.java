@@ -5,7 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.ScoredId;
-import io.wxmp.handlers.common.ApiException;
+import io.wxmp.handlers.common.CatalogueGeneration;
+import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.events.OnlineState;
 import io.wxmp.handlers.feed.FeedItems.Reason;
 import io.wxmp.recsys.Mmr;
@@ -63,6 +64,10 @@ public final class FeedService {
   private final UserVectors userVectors;
   private final ModelStore models;
   private final FeedRepository repo;
+  private final FeedUsers users;
+  private final Runnable refreshCatalogue;
+  /** The generation a page last asked a catalogue refresh for (one refresh per generation seen). */
+  private volatile String refreshAskedFor;
   private final FeedCursor cursors;
   private final byte[] tokenKey;
   private volatile SponsoredSlots sponsored;
@@ -73,8 +78,9 @@ public final class FeedService {
   private volatile long trendingAt;
 
   public FeedService(Config config, Catalogue catalogue, ModelServing serving, RankingClient ranking,
-      OnlineState online, UserVectors userVectors, ModelStore models, FeedRepository repo, FeedCursor cursors,
-      byte[] tokenKey, SponsoredSlots sponsored, FeedExperiments experiments, MeterRegistry metrics) {
+      OnlineState online, UserVectors userVectors, ModelStore models, FeedRepository repo, FeedUsers users,
+      Runnable refreshCatalogue, FeedCursor cursors, byte[] tokenKey, SponsoredSlots sponsored,
+      FeedExperiments experiments, MeterRegistry metrics) {
     this.config = config;
     this.catalogue = catalogue;
     this.serving = serving;
@@ -83,6 +89,8 @@ public final class FeedService {
     this.userVectors = userVectors;
     this.models = models;
     this.repo = repo;
+    this.users = users;
+    this.refreshCatalogue = refreshCatalogue;
     this.cursors = cursors;
     this.tokenKey = tokenKey;
     this.sponsored = sponsored;
@@ -199,20 +207,29 @@ public final class FeedService {
    */
   private record Context(String userId, String feedId, boolean newFeed, FeedRepository.UserState user,
       Set<Long> excluded, List<String> trending, FeedParams params, FeedExperiments.Arm arm, ServingModel model,
-      Catalogue.Snapshot snap, Future<UserVectors.Stored> storedVector, Future<Set<String>> recentTags) {}
+      Catalogue.Snapshot snap, Future<UserVectors.Stored> storedVector, Future<Set<String>> recentTags,
+      String catalogueAt) {}
 
+  /** A page with no cached reads: the user's state from PostgreSQL, every item checked there. */
   public Future<String> page(long userIdLong, int limit, String cursorPosition) {
+    return page(userIdLong, limit, cursorPosition, Future.succeededFuture(new ProfileCache.Lookup(null, null)),
+        Future.succeededFuture());
+  }
+
+  /**
+   * @param cachedUser the user's {@link ProfileCache#feedRead} (read with the session)
+   * @param catalogueAt the {@link CatalogueGeneration} read with the session (null: none); a page whose catalogue
+   *                    copy was read at it serves without checking its items in PostgreSQL
+   */
+  public Future<String> page(long userIdLong, int limit, String cursorPosition,
+      Future<ProfileCache.Lookup> cachedUser, Future<String> catalogueAt) {
     String userId = Long.toString(userIdLong);
     boolean newFeed = cursorPosition == null;
     String feedId = newFeed ? FeedToken.newTokenId() : FeedCursor.feedId(cursorPosition);
     ServingModel model = serving.current();
     Catalogue.Snapshot snap = catalogue.snapshot();
-    Future<FeedRepository.UserState> user = repo.user(userIdLong).map(u -> {
-      if (u == null) {
-        throw ApiException.unauthorized();
-      }
-      return u;
-    });
+    Future<FeedRepository.UserState> user = users.user(userIdLong, cachedUser);
+    Future<String> at = catalogueAt.otherwise((String) null);
     // the user's reads (impressions, recent tags, the stored vector, the feed's served set) in one script: their keys
     // share the user's hash tag, so it is one round trip on a single Redis and in Redis Cluster alike
     Future<OnlineState.PageState> state = online.pageState(userId, model == null ? null : UserVectors.key(userId),
@@ -227,7 +244,7 @@ public final class FeedService {
         : state.map(s -> s.got() == null ? null : UserVectors.parse(s.got()));
     Future<Set<String>> recentTags = state.<Set<String>>map(OnlineState.PageState::recentTags)
         .recover(e -> Future.succeededFuture(Set.of()));
-    return Future.all(user, served, unclicked, arm, popular).compose(all -> {
+    return Future.all(List.of(user, served, unclicked, arm, popular, at)).compose(all -> {
       FeedExperiments.Arm a = arm.result();
       FeedParams params = a == null || a.params() == null ? FeedParams.defaults() : a.params();
       Set<Long> excluded = new HashSet<>(user.result().owned());
@@ -245,7 +262,7 @@ public final class FeedService {
       });
       // Only the current version is loaded: an arm that names another version is served the current one.
       Context ctx = new Context(userId, feedId, newFeed, user.result(), excluded, popular.result(), params, a, model,
-          snap, storedVector, recentTags);
+          snap, storedVector, recentTags, at.result());
       return candidates(ctx).compose(c -> assemble(ctx, c, limit));
     });
   }
@@ -505,7 +522,7 @@ public final class FeedService {
       for (SponsoredSlots.Entry ad : validAds) {
         check[c++] = Long.parseLong(ad.itemId());
       }
-      return catalogue.eligibleNow(check).compose(eligible -> {
+      return eligible(ctx, check).compose(eligible -> {
         List<Entry> organicOk = new ArrayList<>();
         for (Entry e : head) {
           if (eligible.contains(e.item().id()) && !adItems.contains(e.item().id())) {
@@ -523,6 +540,27 @@ public final class FeedService {
             });
       });
     });
+  }
+
+  /**
+   * Which of the page's items may be served: all of them (they come from the snapshot) while the snapshot is current
+   * at the page's catalogue generation; otherwise those PostgreSQL says are eligible now, and the catalogue is
+   * refreshed (once per generation a page sees).
+   */
+  private Future<Set<Long>> eligible(Context ctx, long[] check) {
+    if (ctx.snap().currentAt(ctx.catalogueAt())) {
+      Set<Long> all = new HashSet<>(check.length * 2);
+      for (long id : check) {
+        all.add(id);
+      }
+      return Future.succeededFuture(all);
+    }
+    String at = ctx.catalogueAt();
+    if (at != null && !at.equals(refreshAskedFor)) {
+      refreshAskedFor = at;
+      refreshCatalogue.run();
+    }
+    return catalogue.eligibleNow(check);
   }
 
   /** Gives back what the sponsored entries that this page does not show hold (not awaited: they lapse anyway). */

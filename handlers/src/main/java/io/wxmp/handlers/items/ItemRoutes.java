@@ -6,6 +6,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Authenticate;
+import io.wxmp.handlers.common.CatalogueGeneration;
 import io.wxmp.handlers.common.ContentSecurity;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Ids;
@@ -32,7 +33,7 @@ public final class ItemRoutes {
   public static Router create(Deps deps, String publicUrl) {
     Covers covers = new Covers(deps.vertx(), deps.pg(), deps.wechat(), deps.upstream(), publicUrl);
     ItemRoutes routes = new ItemRoutes(new ItemService(new ItemRepository(deps.pg()),
-        new ContentSecurity(deps.wechat(), deps.upstream()), covers), covers);
+        new ContentSecurity(deps.wechat(), deps.upstream()), covers, new CatalogueGeneration(deps.redis())), covers);
     Router router = Router.router(deps.vertx());
     router.post("/admin/media").handler(Respond.status(201,
         ctx -> routes.covers.upload(ctx, Authenticate.merchant(ctx), Audit.who(ctx))));

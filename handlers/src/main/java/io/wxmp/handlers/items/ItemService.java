@@ -3,10 +3,12 @@ package io.wxmp.handlers.items;
 import io.vertx.core.Future;
 import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Audit;
+import io.wxmp.handlers.common.CatalogueGeneration;
 import io.wxmp.handlers.common.ContentSecurity;
 import io.wxmp.handlers.common.MerchantPrincipal;
 import io.wxmp.handlers.common.UserPrincipal;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Item rules: merchants see and change only their own items, every write audited; a cover uploaded here must be the
@@ -16,11 +18,13 @@ public final class ItemService {
   private final ItemRepository items;
   private final ContentSecurity content;
   private final Covers covers;
+  private final CatalogueGeneration catalogue;
 
-  public ItemService(ItemRepository items, ContentSecurity content, Covers covers) {
+  public ItemService(ItemRepository items, ContentSecurity content, Covers covers, CatalogueGeneration catalogue) {
     this.items = items;
     this.content = content;
     this.covers = covers;
+    this.catalogue = catalogue;
   }
 
   public Future<Item> create(MerchantPrincipal m, Audit.Who who, Item item) {
@@ -63,19 +67,28 @@ public final class ItemService {
     return items.list(m.merchantId(), status, beforeId, limit);
   }
 
-  /** Applies {@code change} to the current item (validation included) and stores the result. */
+  /**
+   * Applies {@code change} to the current item (validation included) and stores the result. An item that leaves
+   * {@code published} is a catalogue write ({@link CatalogueGeneration}) from before the update until after the
+   * commit, so no feed page serves it from then on.
+   */
   public Future<Item> update(MerchantPrincipal m, Audit.Who who, long id, java.util.function.Function<Item, Item> change) {
     m.requireWriter();
+    AtomicBoolean withdrawing = new AtomicBoolean();
     return items.update(m.merchantId(), id, current -> {
       Item updated = change.apply(current);
-      return covers.mayUse(m.merchantId(), current.coverUrl(), updated.coverUrl())
+      Future<Void> held = "published".equals(current.status()) && !"published".equals(updated.status())
+          && withdrawing.compareAndSet(false, true) ? catalogue.beginWrite() : Future.succeededFuture();
+      return held.compose(v -> covers.mayUse(m.merchantId(), current.coverUrl(), updated.coverUrl()))
           .compose(v -> checkContent(current, updated)).map(updated);
-    }, who).map(ItemService::found);
+    }, who).eventually(() -> withdrawing.get() ? catalogue.endWrite() : Future.succeededFuture())
+        .map(ItemService::found);
   }
 
+  /** Archives the item: a catalogue write (see {@link #update}). */
   public Future<Void> archive(MerchantPrincipal m, Audit.Who who, long id) {
     m.requireWriter();
-    return items.archive(id, m.merchantId(), who).map(done -> {
+    return catalogue.around(() -> items.archive(id, m.merchantId(), who)).map(done -> {
       if (!done) {
         throw ApiException.notFound();
       }

@@ -14,6 +14,7 @@ import io.wxmp.handlers.campaigns.Budgets;
 import io.wxmp.handlers.common.ApiException;
 import io.wxmp.handlers.common.Audit;
 import io.wxmp.handlers.common.Authenticate;
+import io.wxmp.handlers.common.CatalogueGeneration;
 import io.wxmp.handlers.common.Deps;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.common.Input;
@@ -150,7 +151,10 @@ public final class PlatformRoutes {
     String status = in.oneOf("status", STATUSES, true);
     in.validate();
     Audit.Who who = Audit.who(ctx).forMerchant(id);
-    return merchants.pool().withTransaction(tx -> merchants.lockStatus(tx, id).compose(before -> {
+    // a suspension takes the merchant's items out of every feed page from its commit on (CatalogueGeneration)
+    CatalogueGeneration catalogue = new CatalogueGeneration(redis);
+    return (!"active".equals(status) ? catalogue.beginWrite() : Future.<Void>succeededFuture())
+        .compose(held -> merchants.pool().withTransaction(tx -> merchants.lockStatus(tx, id).compose(before -> {
           if (before == null) {
             throw ApiException.notFound();
           }
@@ -161,7 +165,8 @@ public final class PlatformRoutes {
               .compose(v -> Audit.record(tx, who, "merchant.status", "merchant", id,
                   new JsonObject().put("status", new JsonObject().put("from", before).put("to", status))))
               .compose(v -> accounts.idsOfMerchant(tx, id));
-        }))
+        })))
+        .eventually(() -> !"active".equals(status) ? catalogue.endWrite() : Future.succeededFuture())
         // the merchant's campaigns leave (or come back to) every server's feed pages before the answer
         .compose(accountIds -> Budgets.changed(redis).recover(failure -> Future.succeededFuture()).map(accountIds))
         .compose(accountIds -> {

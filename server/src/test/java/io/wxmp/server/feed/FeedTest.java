@@ -48,6 +48,8 @@ class FeedTest {
   static final List<String> clusterUsers = new ArrayList<>();
   static final List<Long> clusterUserIds = new ArrayList<>();
   static String operator;
+  /** An owner account of the planted merchant. */
+  static String owner;
 
   @BeforeAll
   static void plant() {
@@ -91,7 +93,23 @@ class FeedTest {
       }
     }
     operator = operatorToken();
+    stack.sql("INSERT INTO merchant_accounts (merchant_id, username, password_hash, role) VALUES ($1, $2, $3, 'owner')",
+        Tuple.of(merchantId, "feedshop-owner", Passwords.hash(TestStack.PASSWORD)));
+    owner = stack.adminToken("feedshop-owner");
     refresh();
+  }
+
+  /** Through the merchant's PATCH /admin/items/{id}, as a merchant changes it. */
+  static void itemStatus(long item, String status) {
+    Reply r = stack.api.patch("/api/v1/admin/items/" + item, owner, new JsonObject().put("status", status));
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+  }
+
+  /** Through the operators' PATCH /platform/merchants/{id}. */
+  static void merchantStatus(long merchant, String status) {
+    Reply r = stack.api.patch("/api/v1/platform/merchants/" + merchant, operator,
+        new JsonObject().put("status", status));
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
   }
 
   @AfterAll
@@ -390,9 +408,10 @@ class FeedTest {
         Tuple.tuple()).iterator().next().getLong(0);
     long suspendedItem = insertItem(otherMerchant, "Of a suspended merchant", new String[] {"c1"}, null);
     refresh();
-    // Changed after the last catalogue refresh: the page's own check still keeps them out.
-    stack.sql("UPDATE items SET status = 'draft', updated_at = now() WHERE id = $1", Tuple.of(unpublished));
-    stack.sql("UPDATE merchants SET status = 'suspended' WHERE id = $1", Tuple.of(otherMerchant));
+    // Changed after the last catalogue refresh (by their writers, which move the catalogue generation): the page's
+    // own check still keeps them out.
+    itemStatus(unpublished, "draft");
+    merchantStatus(otherMerchant, "suspended");
     try {
       Set<String> never = Set.of(Long.toString(bought), Long.toString(unpublished), Long.toString(suspendedItem));
       List<String> ids = walk(token, 50);
@@ -406,9 +425,29 @@ class FeedTest {
           .isEqualTo(Long.toString(bought));
       assertThat(mine.getJsonArray("items").getJsonObject(0).getString("source")).isEqualTo("purchase");
     } finally {
-      stack.sql("UPDATE items SET status = 'published', updated_at = now() WHERE id = $1", Tuple.of(unpublished));
+      itemStatus(unpublished, "published");
       refresh();
     }
+  }
+
+  @Test
+  void personalisationOffTakesEffectOnTheNextPage() {
+    trainedVersion();
+    String token = clusterUsers.get(2);
+    // the first page stores the user's feed state in their cache hash; PATCH /me drops it
+    assertThat(items(page(token, null, 20))).anyMatch(i -> i.getJsonObject("reason").getString("kind")
+        .equals("similar"));
+    assertThat(stack.api.patch("/api/v1/me", token, new JsonObject().put("personalised", false)).status())
+        .isEqualTo(200);
+    try {
+      assertThat(items(page(token, null, 20))).noneMatch(i -> i.getJsonObject("reason").getString("kind")
+          .equals("similar"));
+    } finally {
+      assertThat(stack.api.patch("/api/v1/me", token, new JsonObject().put("personalised", true)).status())
+          .isEqualTo(200);
+    }
+    assertThat(items(page(token, null, 20))).anyMatch(i -> i.getJsonObject("reason").getString("kind")
+        .equals("similar"));
   }
 
   @Test

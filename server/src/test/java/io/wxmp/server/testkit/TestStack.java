@@ -70,8 +70,13 @@ public final class TestStack {
 
   /** A fresh stack in a temporary folder (tests that restart or break things use their own). */
   public static TestStack create() {
+    return create(Map.of());
+  }
+
+  /** A fresh stack whose server runs with these settings over the tests' own. */
+  public static TestStack create(Map<String, String> overrides) {
     try {
-      return reopen(Files.createTempDirectory("wxmp-test"));
+      return reopen(Files.createTempDirectory("wxmp-test"), overrides);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -79,6 +84,10 @@ public final class TestStack {
 
   /** A stack on an existing data folder: what an earlier stack wrote there is still there. */
   public static TestStack reopen(Path dir) {
+    return reopen(dir, Map.of());
+  }
+
+  private static TestStack reopen(Path dir, Map<String, String> overrides) {
     try {
       DevStack dev = DevStack.start(dir, 0, 0, 0.001, List.of("赌博", "casino"));
       int port = freePort();
@@ -108,6 +117,7 @@ public final class TestStack {
         settings.put("WXMP_REDIS_URL", cluster.urls());
         settings.put("WXMP_REDIS_MODE", "cluster");
       }
+      settings.putAll(overrides);
       TestStack stack = new TestStack(dev, settings, port);
       stack.startServer();
       return stack;
