@@ -3,6 +3,7 @@ package io.wxmp.handlers.feed;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
 import io.wxmp.gpu.RankingClient;
 import io.wxmp.gpu.ScoredId;
 import io.wxmp.handlers.common.CatalogueGeneration;
@@ -583,9 +584,13 @@ public final class FeedService {
     ctx.excluded().forEach(id -> exclude.add(Long.toString(id)));
     boolean personal = ctx.user().personalised();
     // tags for targeting: those the cold path read, else the user's recent ones (none without personalisation)
-    Future<Set<String>> tags = !personal ? Future.succeededFuture(Set.of())
-        : !candidates.tags().isEmpty() || candidates.vector() == null ? Future.succeededFuture(candidates.tags())
-        : ctx.recentTags();
+    // (on the page's context, so that the timeout below is set and cancelled on its event loop: a future of no
+    // context has it done on Netty's global executor thread)
+    ContextInternal here = ContextInternal.current();
+    Future<Set<String>> tags = personal && candidates.tags().isEmpty() && candidates.vector() != null
+        ? ctx.recentTags()
+        : here == null ? Future.succeededFuture(personal ? candidates.tags() : Set.of())
+        : here.succeededFuture(personal ? candidates.tags() : Set.of());
     SponsoredSlots slots = sponsored;
     Future<List<SponsoredSlots.Entry>> filled = tags.compose(t -> {
       float[] v = personal && candidates.vector() != null ? candidates.vector().vector() : null;
