@@ -75,6 +75,7 @@ public final class RankingVerticle extends VerticleBase {
   private DistributionSummary batchSizes;
   private Counter rejected;
   private Counter backendFailures;
+  private Counter ivfRows;
 
   /** message is null for the verticle's own requests (an index to install). */
   private record Pending(Message<Object> message, Object body, long enqueuedNanos) {}
@@ -127,6 +128,8 @@ public final class RankingVerticle extends VerticleBase {
         .publishPercentileHistogram().register(registry);
     rejected = Counter.builder("wxmp.ranking.rejected").description("requests failed with ranking_overloaded")
         .register(registry);
+    ivfRows = Counter.builder("wxmp.ranking.ivf.rows")
+        .description("rows scored from IVF lists (the scan's volume per query: WXMP_RANKING_NPROBE)").register(registry);
     backendFailures = Counter.builder("wxmp.ranking.backend.failures")
         .description("batches failed by the backend (after which CUDA falls back to the CPU)").register(registry);
     for (String b : new String[] {"cpu", "cuda"}) {
@@ -374,6 +377,7 @@ public final class RankingVerticle extends VerticleBase {
     Scorer s = scorer;
     IvfIndex index = indexing ? indexes.get(c.name()) : null;
     List<List<ScoredId>> results;
+    long scannedBefore = index == null ? 0 : index.scannedRows;
     long start = System.nanoTime();
     try {
       results = index != null ? index.topK(queries, k, excludes, config.nprobe()) : s.topK(c, queries, k, excludes);
@@ -402,6 +406,9 @@ public final class RankingVerticle extends VerticleBase {
         .description("time of one topK call (kernels and transfers on CUDA)").register(registry)
         .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     batchSizes.record(n);
+    if (index != null) {
+      ivfRows.increment(index.scannedRows - scannedBefore);
+    }
     List<Runnable> replies = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       Pending p = requests.get(i);

@@ -156,8 +156,8 @@ public final class FeedBench {
       }
       System.out.println();
       System.out.println("| GET /feed | load | pages/s | p50 ms | p99 ms | errors | candidate cache hits | "
-          + "ranking queries per page | ranking µs per query |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|");
+          + "ranking queries per page | ranking µs per query | IVF rows per query |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|");
       printMode("a new feed per request", "saturation (" + concurrency + " in flight)", feedMax, feedBefore, feedAfter);
       printMode("browsing: " + PAGES_PER_FEED + " pages a feed, impressions, a click every " + CLICK_EVERY + " pages",
           "saturation (" + concurrency + " users)", browsing, browseBefore, browseAfter);
@@ -221,12 +221,16 @@ public final class FeedBench {
         - sum(before, "wxmp_feed_candidate_cache_misses_total");
     double queries = sum(after, "wxmp_ranking_batch_size_sum") - sum(before, "wxmp_ranking_batch_size_sum");
     double seconds = sum(after, "wxmp_ranking_score_seconds_sum") - sum(before, "wxmp_ranking_score_seconds_sum");
+    double rows = sum(after, "wxmp_ranking_ivf_rows_total") - sum(before, "wxmp_ranking_ivf_rows_total");
     boolean cache = after.contains("wxmp_feed_candidate_cache_hits_total");
-    System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.1f | %.1f | %d | %s | %.2f | %s |%n", mode, load, r.throughput(),
+    System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.1f | %.1f | %d | %s | %.2f | %s | %s |%n", mode, load,
+        r.throughput(),
         r.p50(), r.p99(), r.errors(),
         !cache || hits + misses == 0 ? "-" : String.format(Locale.ROOT, "%.1f %%", 100 * hits / (hits + misses)),
         r.count() == 0 ? 0.0 : queries / r.count(),
-        queries == 0 ? "-" : String.format(Locale.ROOT, "%.0f", seconds * 1e6 / queries));
+        queries == 0 ? "-" : String.format(Locale.ROOT, "%.0f", seconds * 1e6 / queries),
+        queries == 0 || !after.contains("wxmp_ranking_ivf_rows_total") ? "-"
+            : String.format(Locale.ROOT, "%.0f", rows / queries));
   }
 
   /** The sum of every series of a metric (its lines {@code name value} and {@code name{labels} value}). */
