@@ -351,29 +351,34 @@ public final class FeedService {
   private List<Entry> personalEntries(Context ctx, UserVectors.Stored vec, List<ScoredId> scored) {
     ServingModel m = ctx.model();
     Catalogue.Snapshot snap = ctx.snap();
-    List<CatalogueItem> items = new ArrayList<>();
-    List<Float> scores = new ArrayList<>();
+    List<CatalogueItem> items = new ArrayList<>(scored.size());
+    // the window's scores (unboxed): only those are read
+    float[] scores = new float[Math.min(MMR_WINDOW, scored.size())];
     for (ScoredId s : scored) {
       CatalogueItem item = snap.get(s.id());
       if (item != null && !ctx.excluded().contains(s.id())) {
+        if (items.size() < scores.length) {
+          scores[items.size()] = s.score();
+        }
         items.add(item);
-        scores.add(s.score());
       }
     }
     int n = items.size();
     int window = Math.min(MMR_WINDOW, n);
-    Instant now = Instant.now();
+    long nowMs = System.currentTimeMillis();
     float min = Float.POSITIVE_INFINITY;
     float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < window; i++) {
-      min = Math.min(min, scores.get(i));
-      max = Math.max(max, scores.get(i));
+      min = Math.min(min, scores[i]);
+      max = Math.max(max, scores[i]);
     }
     float[] relevance = new float[window];
     float[][] vectors = new float[window][];
     for (int i = 0; i < window; i++) {
-      double scaled = max > min ? (scores.get(i) - min) / (max - min) : 1;
-      double ageHours = Math.max(0, Duration.between(items.get(i).createdAt(), now).toMinutes() / 60.0);
+      double scaled = max > min ? (scores[i] - min) / (max - min) : 1;
+      // whole minutes of age, as Duration.between(createdAt, now).toMinutes() (0 for an item dated in the future)
+      long ageMinutes = Math.max(0, nowMs - items.get(i).createdAt().toEpochMilli()) / 60_000;
+      double ageHours = ageMinutes / 60.0;
       relevance[i] = (float) (scaled + FRESHNESS_WEIGHT * Math.exp(-ageHours / FRESHNESS_TAU_HOURS));
       float[] v = m.vector(items.get(i).id());
       vectors[i] = v == null ? new float[m.dim()] : v;
