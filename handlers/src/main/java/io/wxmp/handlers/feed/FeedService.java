@@ -386,18 +386,19 @@ public final class FeedService {
     Mmr.Picks order = Mmr.picks(relevance, vectors, ctx.params().mmrLambda(), MMR_OPTIONS);
     List<CatalogueItem> because = new ArrayList<>();
     List<float[]> becauseVectors = new ArrayList<>();
+    float[] norms = new float[vec.becauseOf().size()];
     for (String id : vec.becauseOf()) {
-      CatalogueItem b = snap.get(Long.parseLong(id));
-      float[] bv = m.vector(Long.parseLong(id));
-      if (b != null && bv != null && Vectors.norm(bv) > 0) {
+      long itemId = Long.parseLong(id);
+      CatalogueItem b = snap.get(itemId);
+      float[] bv = b == null ? null : m.vector(itemId);
+      float norm = bv == null ? 0 : Vectors.norm(bv); // once per item (it was worked out twice)
+      if (norm > 0) {
+        norms[because.size()] = norm;
         because.add(b);
         becauseVectors.add(bv);
       }
     }
-    float[] becauseNorms = new float[becauseVectors.size()];
-    for (int i = 0; i < becauseNorms.length; i++) {
-      becauseNorms[i] = Vectors.norm(becauseVectors.get(i));
-    }
+    float[] becauseNorms = java.util.Arrays.copyOf(norms, because.size());
     return new Ranked(items, order, new Because(m, because, becauseVectors, becauseNorms));
   }
 
