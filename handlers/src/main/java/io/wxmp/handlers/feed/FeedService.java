@@ -82,6 +82,8 @@ public final class FeedService {
   private final CandidateCache cache;
   private volatile Future<List<String>> trending;
   private volatile long trendingAt;
+  /** The ids of the cached trending list, parsed once for all pages that read it. */
+  private volatile TrendingIds trendingIds;
 
   public FeedService(Config config, Catalogue catalogue, ModelServing serving, RankingClient ranking,
       OnlineState online, UserVectors userVectors, ModelStore models, FeedRepository repo, FeedUsers users,
@@ -141,14 +143,18 @@ public final class FeedService {
 
   /**
    * The user's own items a "similar" reason may name, with their vectors in the page's model and their norms. The
-   * vectors are kept by component, so one pass over an item's vector computes its dot products with all of them at
-   * once (each the same sum, in the same order, as {@link Vectors#dot}: the same reason as one cosine at a time).
+   * vectors are kept by component, eight items side by side, so one pass over an item's vector computes eight dot
+   * products in eight independent sums (each the same sum, in the same order, as {@link Vectors#dot}: the same reason
+   * as one cosine at a time, in about half the time of one dot product after another).
    */
   static final class Because {
+    private static final int LANES = 8;
     private final ServingModel model;
     private final CatalogueItem[] items;
     private final float[] norms;
-    /** {@code byComponent[d * items.length + i]}: component d of item i's vector. */
+    /** Items per component, {@link #LANES} at a time (the last lanes zero). */
+    private final int width;
+    /** {@code byComponent[d * width + i]}: component d of item i's vector. */
     private final float[] byComponent;
 
     Because(ServingModel model, List<CatalogueItem> items, List<float[]> vectors, float[] norms) {
@@ -157,13 +163,43 @@ public final class FeedService {
       this.norms = norms;
       int n = this.items.length;
       int dim = n == 0 ? 0 : vectors.get(0).length;
-      this.byComponent = new float[dim * n];
+      this.width = (n + LANES - 1) / LANES * LANES;
+      this.byComponent = new float[dim * width];
       for (int i = 0; i < n; i++) {
         float[] v = vectors.get(i);
         for (int d = 0; d < dim; d++) {
-          byComponent[d * n + i] = v[d];
+          byComponent[d * width + i] = v[d];
         }
       }
+    }
+
+    /** Item i's dot product with v, for every item, as {@link Vectors#dot} sums it. */
+    private float[] dots(float[] v) {
+      float[] dots = new float[width];
+      float[] b = byComponent;
+      for (int i = 0; i < width; i += LANES) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        for (int d = 0, at = i; d < v.length; d++, at += width) {
+          float x = v[d];
+          s0 += x * b[at];
+          s1 += x * b[at + 1];
+          s2 += x * b[at + 2];
+          s3 += x * b[at + 3];
+          s4 += x * b[at + 4];
+          s5 += x * b[at + 5];
+          s6 += x * b[at + 6];
+          s7 += x * b[at + 7];
+        }
+        dots[i] = s0;
+        dots[i + 1] = s1;
+        dots[i + 2] = s2;
+        dots[i + 3] = s3;
+        dots[i + 4] = s4;
+        dots[i + 5] = s5;
+        dots[i + 6] = s6;
+        dots[i + 7] = s7;
+      }
+      return dots;
     }
 
     Reason reasonFor(CatalogueItem item) {
@@ -175,17 +211,8 @@ public final class FeedService {
       int n = items.length;
       CatalogueItem best = null;
       if (v != null && n > 0) {
-        float[] dots = new float[n];
-        float self = 0;
-        for (int d = 0; d < v.length; d++) {
-          float x = v[d];
-          self += x * x;
-          int at = d * n;
-          for (int i = 0; i < n; i++) {
-            dots[i] += x * byComponent[at + i];
-          }
-        }
-        float norm = (float) Math.sqrt(self);
+        float[] dots = dots(v);
+        float norm = Vectors.norm(v);
         float bestCos = 0;
         for (int i = 0; i < n; i++) {
           if (items[i].id() == item.id()) {
@@ -673,13 +700,7 @@ public final class FeedService {
     for (int i = 0; i < Math.min(limit, ordered.size()); i++) {
       inHead.add(ordered.get(i).item().id());
     }
-    Set<Long> trendingIds = new HashSet<>();
-    for (String t : ctx.trending()) {
-      Long id = parse(t);
-      if (id != null) {
-        trendingIds.add(id);
-      }
-    }
+    Set<Long> trendingIds = trendingIds(ctx.trending());
     List<CatalogueItem> pool = new ArrayList<>();
     for (CatalogueItem item : ctx.snap().newestFirst()) {
       if (pool.size() >= 10 * slots) {
@@ -806,6 +827,25 @@ public final class FeedService {
       }
     }
     return eligible - gone > 0;
+  }
+
+  /** A trending list's item ids, parsed once per list: every page of the second that list is cached shares it. */
+  private record TrendingIds(List<String> of, Set<Long> ids) {}
+
+  private Set<Long> trendingIds(List<String> trending) {
+    TrendingIds t = trendingIds;
+    if (t == null || t.of() != trending) {
+      Set<Long> ids = new HashSet<>();
+      for (String s : trending) {
+        Long id = parse(s);
+        if (id != null) {
+          ids.add(id);
+        }
+      }
+      t = new TrendingIds(trending, java.util.Collections.unmodifiableSet(ids));
+      trendingIds = t;
+    }
+    return t.ids();
   }
 
   private Future<List<String>> trending() {
