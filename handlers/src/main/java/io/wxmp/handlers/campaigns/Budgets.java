@@ -333,7 +333,17 @@ public final class Budgets {
 
   /** The campaigns' version now ("0" when Redis has none, as after a flush). */
   static Future<String> version(RedisAPI redis) {
-    return Redis.bounded(redis.get(VERSION)).map(r -> r == null ? "0" : r.toString());
+    return Redis.bounded(redis.get(VERSION)).map(Budgets::version);
+  }
+
+  /** The read of the campaigns' version, for a caller that sends it with reads of its own (one round trip). */
+  static io.vertx.redis.client.Request versionRead() {
+    return io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.GET).arg(VERSION);
+  }
+
+  /** {@link #versionRead}'s reply as the version ("0" when Redis has none). */
+  static String version(io.vertx.redis.client.Response reply) {
+    return reply == null ? "0" : reply.toString();
   }
 
   /**

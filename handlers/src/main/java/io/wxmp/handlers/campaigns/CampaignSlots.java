@@ -1,6 +1,7 @@
 package io.wxmp.handlers.campaigns;
 
 import io.vertx.core.Future;
+import io.vertx.redis.client.Response;
 import io.wxmp.handlers.common.Ids;
 import io.wxmp.handlers.feed.SponsoredSlots;
 import java.util.HashSet;
@@ -40,12 +41,20 @@ public final class CampaignSlots implements SponsoredSlots {
       tags = interests.apply(request.userId()).timeout(100, java.util.concurrent.TimeUnit.MILLISECONDS)
           .recover(failure -> Future.succeededFuture(Set.of()));
     }
+    List<Response> first = request.firstAnswers();
+    String versionAtStart = first != null && first.size() == 1 ? Budgets.version(first.get(0)) : null;
     return tags.compose(t -> serving.fill(new Serving.Ask(userId, request.personalised(), t == null ? Set.of() : t,
-            request.userJoinedAt(), exclude, request.pageSize(), owned, memberOf)))
+            request.userJoinedAt(), exclude, request.pageSize(), owned, memberOf, versionAtStart)))
         .map(slots -> slots.stream()
             .map(s -> new Entry(Long.toString(s.campaignId()), Long.toString(s.itemId()), s.position(),
                 s.reservation()))
             .toList());
+  }
+
+  /** The campaigns' version, read with the page's first reads: see {@link Serving.Ask#versionAtStart}. */
+  @Override
+  public List<io.vertx.redis.client.Request> firstReads() {
+    return List.of(Budgets.versionRead());
   }
 
   @Override

@@ -66,9 +66,17 @@ public final class Serving {
   /**
    * What the feed knows about the user and the page. {@code owned} (items bought) and {@code memberOf} (merchants
    * whose membership runs) are null when the caller does not know them; so is {@code joinedAt}: then they are read.
+   * {@code versionAtStart} is the campaigns' version as read with the page's first reads (null when it was not):
+   * a page with nothing to reserve whose copy of the campaigns is at that version needs no check of its own, since
+   * any campaign written before the page started had moved it.
    */
   public record Ask(long userId, boolean personalised, Set<String> interestTags, Instant joinedAt,
-      Set<Long> excludeItemIds, int pageSize, Set<Long> owned, Set<Long> memberOf) {}
+      Set<Long> excludeItemIds, int pageSize, Set<Long> owned, Set<Long> memberOf, String versionAtStart) {
+    public Ask(long userId, boolean personalised, Set<String> interestTags, Instant joinedAt,
+        Set<Long> excludeItemIds, int pageSize, Set<Long> owned, Set<Long> memberOf) {
+      this(userId, personalised, interestTags, joinedAt, excludeItemIds, pageSize, owned, memberOf, null);
+    }
+  }
 
   /** A served slot, with the id of the reservation it holds. */
   public record Slot(long campaignId, long itemId, int position, String reservation) {}
@@ -129,6 +137,9 @@ public final class Serving {
       ranked.sort(Comparator.comparingDouble(Ranked::value).reversed().thenComparingLong(x -> x.campaign().id()));
       List<Campaign> order = new ArrayList<>(ranked.size());
       ranked.forEach(r -> order.add(r.campaign()));
+      if (order.isEmpty() && snap.version().equals(ask.versionAtStart())) {
+        return Future.succeededFuture(List.<Slot>of()); // nothing to reserve, and this copy was current at the start
+      }
       return budgets.reservePage(snap.version(), order, ask.userId(), places).compose(reserved -> {
         if (reserved.stale()) {
           // the campaigns changed since this copy was read (nothing was reserved): read them again, start again

@@ -14,6 +14,7 @@ import io.wxmp.handlers.common.ProfileCache;
 import io.wxmp.handlers.common.Respond;
 import io.wxmp.handlers.common.UserPrincipal;
 import io.wxmp.handlers.items.Item;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -50,7 +51,14 @@ public final class FeedRoutes {
   Future<String> feedPage(RoutingContext ctx) {
     String token = Authenticate.bearer(ctx);
     ProfileCache profiles = deps.profiles();
-    return deps.sessions().userAndAll(token, id -> List.of(profiles.feedRead(id), CatalogueGeneration.read()))
+    List<io.vertx.redis.client.Request> sponsoredReads = feed.service().sponsored().firstReads();
+    return deps.sessions().userAndAll(token, id -> {
+          List<io.vertx.redis.client.Request> reads = new ArrayList<>(2 + sponsoredReads.size());
+          reads.add(profiles.feedRead(id));
+          reads.add(CatalogueGeneration.read());
+          reads.addAll(sponsoredReads);
+          return reads;
+        })
         .compose(found -> {
           UserPrincipal user = found.user();
           Authenticate.remember(ctx, user, token);
@@ -60,7 +68,9 @@ public final class FeedRoutes {
           Future<ProfileCache.Lookup> cached = sent ? profiles.feedGet(id, found.also().get(0)) : profiles.feedGet(id);
           Future<String> at = sent ? Future.succeededFuture(CatalogueGeneration.current(found.also().get(1)))
               : feed.generation().current();
-          return feed.service().page(id, paging.limit(), paging.cursor(), cached, at);
+          List<io.vertx.redis.client.Response> sponsoredAnswers = sent
+              ? found.also().subList(2, found.also().size()) : null;
+          return feed.service().page(id, paging.limit(), paging.cursor(), cached, at, sponsoredAnswers);
         });
   }
 

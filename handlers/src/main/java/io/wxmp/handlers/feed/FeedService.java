@@ -241,7 +241,7 @@ public final class FeedService {
   private record Context(String userId, String feedId, boolean newFeed, FeedRepository.UserState user,
       Set<Long> excluded, List<String> trending, FeedParams params, FeedExperiments.Arm arm, ServingModel model,
       Catalogue.Snapshot snap, Future<UserVectors.Stored> storedVector, Future<Set<String>> recentTags,
-      String catalogueAt) {}
+      String catalogueAt, List<io.vertx.redis.client.Response> sponsoredAnswers) {}
 
   /** A page with no cached reads: the user's state from PostgreSQL, every item checked there. */
   public Future<String> page(long userIdLong, int limit, String cursorPosition) {
@@ -256,6 +256,16 @@ public final class FeedService {
    */
   public Future<String> page(long userIdLong, int limit, String cursorPosition,
       Future<ProfileCache.Lookup> cachedUser, Future<String> catalogueAt) {
+    return page(userIdLong, limit, cursorPosition, cachedUser, catalogueAt, null);
+  }
+
+  /**
+   * @param sponsoredAnswers the replies to the sponsored slots' {@link SponsoredSlots#firstReads}, read with the
+   *                         session (null: not sent)
+   */
+  public Future<String> page(long userIdLong, int limit, String cursorPosition,
+      Future<ProfileCache.Lookup> cachedUser, Future<String> catalogueAt,
+      List<io.vertx.redis.client.Response> sponsoredAnswers) {
     String userId = Long.toString(userIdLong);
     boolean newFeed = cursorPosition == null;
     String feedId = newFeed ? FeedToken.newTokenId() : FeedCursor.feedId(cursorPosition);
@@ -295,7 +305,7 @@ public final class FeedService {
       });
       // Only the current version is loaded: an arm that names another version is served the current one.
       Context ctx = new Context(userId, feedId, newFeed, user.result(), excluded, popular.result(), params, a, model,
-          snap, storedVector, recentTags, at.result());
+          snap, storedVector, recentTags, at.result(), sponsoredAnswers);
       return candidates(ctx).compose(c -> assemble(ctx, c, limit));
     });
   }
@@ -633,7 +643,8 @@ public final class FeedService {
     Future<List<SponsoredSlots.Entry>> filled = tags.compose(t -> {
       float[] v = personal && candidates.vector() != null ? candidates.vector().vector() : null;
       SponsoredSlots.Request r = new SponsoredSlots.Request(ctx.userId(), personal, t, ctx.user().joinedAt(), v,
-          exclude, limit, ctx.params(), strings(ctx.user().owned()), strings(ctx.user().memberOf()));
+          exclude, limit, ctx.params(), strings(ctx.user().owned()), strings(ctx.user().memberOf()),
+          ctx.sponsoredAnswers());
       return slots.fill(r);
     });
     return filled.timeout(config.sponsoredTimeoutMs(), TimeUnit.MILLISECONDS)

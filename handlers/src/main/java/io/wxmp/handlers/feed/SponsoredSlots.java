@@ -1,6 +1,7 @@
 package io.wxmp.handlers.feed;
 
 import io.vertx.core.Future;
+import io.vertx.redis.client.Response;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -21,15 +22,32 @@ public interface SponsoredSlots {
    * @param pageSize       the number of entries the page holds in all
    * @param ownedItemIds   the items the user bought; null when the caller does not know (then they are read)
    * @param memberOfMerchantIds the merchants whose membership the user has now; null when the caller does not know
+   * @param firstAnswers   the replies to {@link #firstReads()}, read with the page's first reads; null when not sent
    */
   record Request(String userId, boolean personalised, Set<String> interestTags, Instant userJoinedAt,
       float[] userVector, Set<String> excludeItemIds, int pageSize, FeedParams params, Set<String> ownedItemIds,
-      Set<String> memberOfMerchantIds) {
+      Set<String> memberOfMerchantIds, List<Response> firstAnswers) {
     /** A request that does not say what the user owns. */
     public Request(String userId, boolean personalised, Set<String> interestTags, Instant userJoinedAt,
         float[] userVector, Set<String> excludeItemIds, int pageSize, FeedParams params) {
       this(userId, personalised, interestTags, userJoinedAt, userVector, excludeItemIds, pageSize, params, null, null);
     }
+
+    /** A request without first answers. */
+    public Request(String userId, boolean personalised, Set<String> interestTags, Instant userJoinedAt,
+        float[] userVector, Set<String> excludeItemIds, int pageSize, FeedParams params, Set<String> ownedItemIds,
+        Set<String> memberOfMerchantIds) {
+      this(userId, personalised, interestTags, userJoinedAt, userVector, excludeItemIds, pageSize, params,
+          ownedItemIds, memberOfMerchantIds, null);
+    }
+  }
+
+  /**
+   * Redis reads that the page sends with its first ones (the session's pipelined batch, where there is one), so that
+   * {@link #fill} finds their replies in {@link Request#firstAnswers} instead of making a round trip of its own.
+   */
+  default List<io.vertx.redis.client.Request> firstReads() {
+    return List.of();
   }
 
   /**

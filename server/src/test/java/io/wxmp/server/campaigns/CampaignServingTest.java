@@ -273,6 +273,38 @@ class CampaignServingTest {
     }
   }
 
+  /**
+   * Through the stack's own feed, whose pages read the campaigns' version with the session (one pipelined batch) and
+   * skip the check when there is nothing to reserve and their copy is at that version: a campaign started after one
+   * such page is on the next.
+   */
+  @Test
+  void aFeedPageAfterACampaignStartsServesIt() throws Exception {
+    String item = CampaignFixtures.publishedItem(stack, merchant, List.of("tea"));
+    stack.server().feed().refresh().await(30, TimeUnit.SECONDS); // the item in the feed's catalogue copy
+    String token = stack.newUserToken();
+    for (int i = 0; i < 2; i++) { // the first page makes the server know the token's owner: the second is batched
+      Reply page = stack.api.get("/api/v1/feed?limit=20", token);
+      assertThat(page.status()).as(page.toString()).isEqualTo(200);
+      assertThat(sponsoredIn(page)).isEmpty();
+    }
+    String c = campaign(CampaignFixtures.campaignBody(item, "cpm", 1_000, 10_000, 10_000));
+    Reply page = stack.api.get("/api/v1/feed?limit=20", token);
+    assertThat(page.status()).as(page.toString()).isEqualTo(200);
+    assertThat(sponsoredIn(page)).containsExactly(c);
+  }
+
+  static List<String> sponsoredIn(Reply page) {
+    List<String> out = new ArrayList<>();
+    page.json().getJsonArray("items").forEach(i -> {
+      JsonObject item = (JsonObject) i;
+      if (item.getBoolean("sponsored", false)) {
+        out.add(item.getString("campaignId"));
+      }
+    });
+    return out;
+  }
+
   @Test
   void aSuspendedMerchantsCampaignLeavesTheFeedUntilReactivated() {
     TestStack.Merchant shop = stack.newMerchant();
