@@ -44,9 +44,9 @@ public record RankingConfig(int dim, Backend backend, int batchWindowMicros, int
   }
 
   /** The nprobe of {@link #defaults()}. */
-  public static final int DEFAULT_NPROBE = 32;
+  public static final int DEFAULT_NPROBE = 16;
 
-  /** dim 64, auto backend, 200 µs window, batches of at most 256, at most 10,000 waiting, fp32, nprobe 32. */
+  /** dim 64, auto backend, 200 µs window, batches of at most 256, at most 10,000 waiting, fp32, nprobe 16. */
   public static RankingConfig defaults() {
     return new RankingConfig(64, Backend.AUTO, 200, 256, 10_000, false, DEFAULT_NPROBE);
   }

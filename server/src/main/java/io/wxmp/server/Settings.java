@@ -296,7 +296,7 @@ public final class Settings {
         Map.entry("WXMP_RANKING_MAX_BATCH", "256"),
         Map.entry("WXMP_RANKING_QUEUE_BOUND", "10000"),
         Map.entry("WXMP_RANKING_FP16", "false"),
-        Map.entry("WXMP_RANKING_NPROBE", "32"),
+        Map.entry("WXMP_RANKING_NPROBE", "16"),
         Map.entry("WXMP_RISKY_WORDS", "赌博,casino,scam"),
         Map.entry("WXMP_PAY_API_URL", "https://api.mch.weixin.qq.com"),
         Map.entry("WXMP_PAY_ORDER_TTL_SEC", "900"),

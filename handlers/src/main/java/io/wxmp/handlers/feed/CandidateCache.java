@@ -21,7 +21,7 @@ import java.util.Set;
  * K cached items; at most {@code removed} of them left, so K − removed items still rank above x, and x is not in the
  * fresh top-(K − removed); the tie order is the verticle's, (score, id), either way.) That holds for a full scan and,
  * on an IVF index, while the query's probe set is the same: its {@code nprobe} best lists, which are extended only
- * when they hold fewer rows than K plus the excluded ids (≈ 9,000 rows at 100,000 items and nprobe 32, so for any
+ * when they hold fewer rows than K plus the excluded ids (≈ 5,000 rows at 100,000 items and nprobe 16, so for any
  * user short of thousands of exclusions). A cached list shorter than K held every candidate there was (the
  * ranking ran out of rows), so its filtered copy is a fresh ranking's whole answer too.
  *
