@@ -86,8 +86,10 @@ public final class FeedTrainer {
       return store.abandonOlderThan(config.leaseSeconds())
           .compose(v -> store.create(toJson(config.params())))
           .map(row -> {
-            Future<ModelStore.ModelRow> finished = train(row)
-                .eventually(() -> RedisLease.release(redis, LEASE_KEY, token));
+            // released once the version is finished, before the servers load it (a caller that sees it serving can
+            // start the next run at once), and again at the end in case the run failed before that (a no-op then)
+            Supplier<Future<Void>> release = () -> RedisLease.release(redis, LEASE_KEY, token);
+            Future<ModelStore.ModelRow> finished = train(row, release).eventually(release);
             return new Run(row, finished);
           })
           .recover(e -> RedisLease.release(redis, LEASE_KEY, token).transform(x -> Future.failedFuture(e)));
@@ -100,7 +102,7 @@ public final class FeedTrainer {
         ? Future.succeededFuture(null) : Future.failedFuture(e));
   }
 
-  private Future<ModelStore.ModelRow> train(ModelStore.ModelRow row) {
+  private Future<ModelStore.ModelRow> train(ModelStore.ModelRow row, Supplier<Future<Void>> releaseLease) {
     long started = System.nanoTime();
     List<String> types = new ArrayList<>();
     List<Float> ws = new ArrayList<>();
@@ -120,6 +122,7 @@ public final class FeedTrainer {
               return store.finish(row.id(), fit.userIds.length, fit.itemIds.length, fit.nnz, metrics);
             }))
         .compose(v -> store.prune(VERSIONS_KEPT))
+        .compose(v -> releaseLease.get().recover(e -> Future.succeededFuture()))
         .compose(v -> store.byVersion(row.version()))
         .compose(done -> {
           log.info("feed model {} trained: {} users, {} items, {}", done.version(), done.users(), done.items(),
