@@ -35,6 +35,13 @@ import java.util.function.BooleanSupplier;
 public final class TestStack {
   public static final String PASSWORD = "correct horse battery staple";
   private static TestStack shared;
+  /**
+   * The stacks this JVM made in temporary folders ({@link #create}): at exit each is closed (if a test has not) and
+   * its folder deleted, so repeated runs do not fill the disk (a bench's folder holds gigabytes). One shutdown hook
+   * does both, in that order, so a folder is never deleted under a running PostgreSQL.
+   */
+  private static final List<TestStack> temporary = new java.util.ArrayList<>();
+  private boolean closed;
 
   public final DevStack dev;
   public final Map<String, String> settings;
@@ -61,9 +68,7 @@ public final class TestStack {
 
   public static synchronized TestStack shared() {
     if (shared == null) {
-      shared = create();
-      TestStack stack = shared;
-      Runtime.getRuntime().addShutdownHook(new Thread(stack::close));
+      shared = create(); // closed and deleted at exit with the other temporary stacks
     }
     return shared;
   }
@@ -76,7 +81,14 @@ public final class TestStack {
   /** A fresh stack whose server runs with these settings over the tests' own. */
   public static TestStack create(Map<String, String> overrides) {
     try {
-      return reopen(Files.createTempDirectory("wxmp-test"), overrides);
+      TestStack stack = reopen(Files.createTempDirectory("wxmp-test"), overrides);
+      synchronized (temporary) {
+        if (temporary.isEmpty()) {
+          Runtime.getRuntime().addShutdownHook(new Thread(TestStack::removeTemporary, "wxmp-test-cleanup"));
+        }
+        temporary.add(stack);
+      }
+      return stack;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -155,7 +167,11 @@ public final class TestStack {
     return Http.management(client, server.managementPort());
   }
 
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       if (server != null) {
         server.close().await(30, TimeUnit.SECONDS);
@@ -165,6 +181,25 @@ public final class TestStack {
       // best effort at JVM exit
     }
     dev.close();
+  }
+
+  private static void removeTemporary() {
+    List<TestStack> stacks;
+    synchronized (temporary) {
+      stacks = List.copyOf(temporary);
+    }
+    for (TestStack stack : stacks) {
+      try {
+        stack.close();
+      } catch (RuntimeException ignored) {
+        // best effort at JVM exit: delete what can be deleted
+      }
+      try (java.util.stream.Stream<Path> paths = Files.walk(stack.dev.dataDir())) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      } catch (IOException | UncheckedIOException ignored) {
+        // already gone, or unreadable: left behind
+      }
+    }
   }
 
   // ---- fixtures ----
