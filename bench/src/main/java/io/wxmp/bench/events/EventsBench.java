@@ -212,22 +212,8 @@ public final class EventsBench {
           redisSeconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
         }
       }
-      java.util.Map<String, long[]> commands = new java.util.TreeMap<>();
-      for (String line : redis.info(List.of("commandstats")).await(10, TimeUnit.SECONDS).toString().split("\r?\n")) {
-        if (line.startsWith("cmdstat_")) {
-          String name = line.substring(8, line.indexOf(':'));
-          long calls = 0;
-          long usec = 0;
-          for (String kv : line.substring(line.indexOf(':') + 1).split(",")) {
-            if (kv.startsWith("calls=")) {
-              calls = Long.parseLong(kv.substring(6));
-            } else if (kv.startsWith("usec=")) {
-              usec = Long.parseLong(kv.substring(5));
-            }
-          }
-          commands.put(name, new long[] {calls, usec});
-        }
-      }
+      java.util.Map<String, long[]> commands = io.wxmp.bench.feed.RedisStats.commandstats(
+          redis.info(List.of("commandstats")).await(10, TimeUnit.SECONDS).toString());
       return new Cpu(pg, redisSeconds * 1e6, commands);
     }
 

@@ -18,7 +18,7 @@ import java.util.function.Function;
  * threshold of 0 summed per script, named by the first key it was given (Redis 6.2 logs the commands a script calls
  * as well, each with its own time, which the script's time includes).
  */
-final class RedisStats {
+public final class RedisStats {
   private RedisStats() {}
 
   static boolean on() {
@@ -27,8 +27,12 @@ final class RedisStats {
 
   /** Per command: {calls, usec} so far. */
   static Map<String, long[]> commandstats(TestStack stack) {
+    return commandstats(call(stack, api -> api.info(List.of("commandstats"))).toString());
+  }
+
+  /** Per command: {calls, usec}, from the text of {@code INFO commandstats}. */
+  public static Map<String, long[]> commandstats(String info) {
     Map<String, long[]> out = new TreeMap<>();
-    String info = call(stack, api -> api.info(List.of("commandstats"))).toString();
     for (String line : info.split("\r?\n")) {
       if (!line.startsWith("cmdstat_")) {
         continue;

@@ -155,11 +155,7 @@ public final class ProfileCache {
     }
     String state = string(r.get(0));
     String generation = string(r.get(1));
-    if (state != null || generation != null) {
-      return Future.succeededFuture(new Lookup(state, generation));
-    }
-    return Redis.bounded(BEGIN.run(redis, List.of(key(userId)), List.of(randomStart(), ttl)))
-        .map(g -> new Lookup(null, g.toString()));
+    return state != null ? Future.succeededFuture(new Lookup(state, generation)) : missAt(userId, generation);
   }
 
   /**
@@ -199,6 +195,11 @@ public final class ProfileCache {
     if (answer != null && current(string(r.get(1)))) {
       return Future.succeededFuture(new Lookup(answer, generation));
     }
+    return missAt(userId, generation);
+  }
+
+  /** A miss: to be stored at the user's generation, started now (at a random number) when the hash has none. */
+  private Future<Lookup> missAt(long userId, String generation) {
     if (generation != null) {
       return Future.succeededFuture(new Lookup(null, generation));
     }

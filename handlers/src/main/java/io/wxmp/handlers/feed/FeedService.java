@@ -113,6 +113,11 @@ public final class FeedService {
     return cache;
   }
 
+  /** Drops this server's copy of the trending list (kept a second): the next page reads it again (tests). */
+  public void forgetTrending() {
+    trending = null;
+  }
+
   /** Where sponsored entries and experiment arms come from (the campaigns feature; tests). */
   void use(SponsoredSlots slots, FeedExperiments arms) {
     this.sponsored = slots;
